@@ -1,0 +1,284 @@
+"""The lean path: small MLPs trained by fused numba kernels on the CPU, one run or many at once.
+
+Same math as the torch path (``compute.nn.train``): same initial weights (taken from the seeded
+torch model), same shuffles (``torch.randperm`` on the same generator), same losses, gradients,
+L1, clipping, optimizer and per-step learning rates, in float64 (a float32 config trains in
+float64 here and its weights come back as float32). ``train()`` routes a config here when
+``lean_eligible`` says so; ``train_many`` trains R same-shaped runs in one compiled loop over
+stacked weights, split over ``threads`` GIL-free threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _kernels as K
+from .config import TrainConfig, lr_schedule, steps_per_epoch
+from .datasets import Dataset, make_dataset
+from .models import MLP, build_model
+
+LEAN_ACTIVATIONS = {"linear": K.LINEAR, "relu": K.RELU, "tanh": K.TANH, "sigmoid": K.SIGMOID}
+LEAN_OPTIMIZERS = {"sgd": K.SGD, "adagrad": K.ADAGRAD, "rmsprop": K.RMSPROP, "adam": K.ADAM,
+                   "adamw": K.ADAMW}
+# Past this size torch's BLAS beats the per-example-lane kernels (bench/bench_training.py).
+LEAN_MAX_PARAMS = 20_000
+LEAN_MAX_BATCH = 1024
+
+
+def n_outputs(loss: str, n_classes: int) -> int:
+    """Squared error on two classes uses one tanh output (Playground); otherwise one per class."""
+    return 1 if loss == "mse" and n_classes == 2 else n_classes
+
+
+def lean_ineligible_reason(config: TrainConfig, device: str, n_params: int) -> str | None:
+    """``None`` when the lean path can train ``config``; else why not."""
+    m = config.model
+    if device != "cpu":
+        return f"device is {device!r} (lean runs on the CPU)"
+    if m["kind"] != "mlp":
+        return f"model.kind is {m['kind']!r} (lean trains MLPs)"
+    if m["activation"] not in LEAN_ACTIVATIONS:
+        return f"model.activation {m['activation']!r} is not one of {sorted(LEAN_ACTIVATIONS)}"
+    if m["dropout"] > 0:
+        return "model.dropout > 0"
+    if m["layer_norm"]:
+        return "model.layer_norm is on"
+    if n_params > LEAN_MAX_PARAMS:
+        return f"the model has {n_params} parameters (lean: <= {LEAN_MAX_PARAMS})"
+    if config.batch_size > LEAN_MAX_BATCH:
+        return f"batch_size {config.batch_size} > {LEAN_MAX_BATCH}"
+    return None
+
+
+@dataclass(frozen=True)
+class LeanLayout:
+    """Flat parameter vector ``theta`` in torch's ``named_parameters`` order (W_l then b_l) and the
+    int64 ``lay`` array the kernels read: ``[L, S, loss, sizes(L+1), w_off(L), b_off(L),
+    act(L), residual(L), a_off(L+1)]``."""
+
+    sizes: tuple[int, ...]
+    lay: np.ndarray
+    n_params: int
+    lanes: int
+    buffer_size: int
+    w_off: tuple[int, ...]
+    b_off: tuple[int, ...]
+
+    @classmethod
+    def for_mlp(cls, model: MLP, loss: str, batch_size: int) -> LeanLayout:
+        hidden = [layer.out_features for layer in model.layers]
+        sizes = (model.head.in_features if not hidden else model.layers[0].in_features, *hidden,
+                 model.head.out_features)
+        L = len(sizes) - 1
+        # Lanes: the batch padded to a multiple of 4 (evaluation reuses them, at least 8 wide).
+        # Not wider: rows S*8 bytes apart share L1 sets, and padding costs conflict misses.
+        S = max(8, (batch_size + 3) // 4 * 4)
+        w_off, b_off, off = [], [], 0
+        for i in range(L):
+            w_off.append(off)
+            off += sizes[i] * sizes[i + 1]
+            b_off.append(off)
+            off += sizes[i + 1]
+        act = [LEAN_ACTIVATIONS[model.activation]] * (L - 1) + [K.LINEAR]
+        res = [int(s) for s in model.skip] + [0]
+        a_off = np.concatenate([[0], np.cumsum(np.array(sizes) * S)])
+        lay = np.array([L, S, K.MSE if loss == "mse" else K.CROSS_ENTROPY, *sizes, *w_off, *b_off,
+                        *act, *res, *a_off[:-1], ], dtype=np.int64)
+        return cls(tuple(sizes), lay, off, S, int(a_off[-1]), tuple(w_off), tuple(b_off))
+
+    def flatten(self, model: MLP) -> np.ndarray:
+        """``theta (n_params,)`` float64 from the model's parameters (same order as torch)."""
+        return np.concatenate([p.detach().cpu().double().reshape(-1).numpy()
+                               for p in model.parameters()])
+
+    def load_into(self, model: MLP, theta: np.ndarray) -> None:
+        with torch.no_grad():
+            off = 0
+            for p in model.parameters():
+                n = p.numel()
+                p.copy_(torch.from_numpy(theta[off:off + n].reshape(p.shape)).to(p.dtype))
+                off += n
+
+    def weights(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Views of each layer's weight matrix ``(out, in)``."""
+        return [theta[w:w + self.sizes[i] * self.sizes[i + 1]].reshape(self.sizes[i + 1], self.sizes[i])
+                for i, w in enumerate(self.w_off)]
+
+    def buffers(self) -> tuple[np.ndarray, ...]:
+        """Scratch ``A, H, G, D`` (activations, outputs, dL/da, dL/dz) and per-lane ``tm, ts, yl``."""
+        z = [np.zeros(self.buffer_size) for _ in range(4)]
+        return (*z, np.zeros(self.lanes), np.zeros(self.lanes), np.zeros(self.lanes, dtype=np.int64))
+
+
+def hyperparameters(config: TrainConfig) -> np.ndarray:
+    o = config.optimizer
+    hp = np.zeros(K.N_HP)
+    hp[K.HP_OPT] = LEAN_OPTIMIZERS[o["name"]]
+    hp[K.HP_MOM] = o.get("momentum", 0.0)
+    hp[K.HP_NEST] = float(o.get("nesterov", False))
+    hp[K.HP_WD] = o.get("weight_decay", 0.0)
+    b = o.get("betas", [0.9, 0.999])
+    hp[K.HP_B1], hp[K.HP_B2] = b[0], b[1]
+    hp[K.HP_EPS] = o.get("eps", 1e-8)
+    hp[K.HP_ALPHA] = o.get("alpha", 0.99)
+    hp[K.HP_L1] = config.l1
+    hp[K.HP_CLIP] = config.grad_clip or 0.0
+    hp[K.HP_LOSS] = 1.0 if config.loss == "mse" else 0.0
+    return hp
+
+
+class Permutations:
+    """Per-epoch shuffles ``torch.randperm(n, generator)``, drawn in epoch order (as the torch path)."""
+
+    def __init__(self, n: int, seed: int):
+        self.n = n
+        self.gen = shuffle_generator(seed)
+        self.cache: dict[int, np.ndarray] = {}
+        self.next_epoch = 0
+
+    def get(self, e0: int, e1: int) -> np.ndarray:
+        """Shuffles of epochs ``e0..e1`` inclusive: ``(e1 - e0 + 1, n)`` int64."""
+        while self.next_epoch <= e1:
+            self.cache[self.next_epoch] = torch.randperm(self.n, generator=self.gen).numpy()
+            self.next_epoch += 1
+        for e in [e for e in self.cache if e < e0]:
+            del self.cache[e]
+        return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
+
+
+def shuffle_generator(seed: int) -> torch.Generator:
+    """The generator for data order: ``Generator().manual_seed(seed + 1)`` (init uses ``seed``)."""
+    return torch.Generator().manual_seed(int(seed) + 1)
+
+
+class LeanRun:
+    """State of one lean training run: weights, optimizer state, data in float64, shuffles."""
+
+    def __init__(self, config: TrainConfig, data: Dataset, model: MLP):
+        self.config = config
+        self.data = data
+        self.model = model
+        self.layout = LeanLayout.for_mlp(model, config.loss, config.batch_size)
+        self.theta = self.layout.flatten(model)
+        P = self.layout.n_params
+        self.grad = np.zeros(P)
+        self.s1 = np.zeros(P)
+        self.s2 = np.zeros(P)
+        self.counters = np.zeros(2)  # [optimizer step count, running epoch loss sum]
+        self.hp = hyperparameters(config)
+        f64 = np.float64
+        self.X = np.array(data.X_train, dtype=f64)
+        self.Y = np.array(data.y_train, dtype=np.int64)  # writable: one kernel signature
+        self.Xte = np.array(data.X_test, dtype=f64)
+        self.Yte = np.array(data.y_test, dtype=np.int64)
+        self.spe = steps_per_epoch(self.X.shape[0], config.batch_size)
+        self.total_steps = config.epochs * self.spe
+        self.lrs = lr_schedule(config, self.total_steps)
+        self.perms = Permutations(self.X.shape[0], config.seed)
+
+    def chunk_arrays(self, g0: int, g1: int) -> tuple[np.ndarray, ...]:
+        return (self.perms.get(g0 // self.spe, (g1 - 1) // self.spe),)
+
+    def logits(self, X: np.ndarray, bufs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, float, int]:
+        """``(z (n, n_out), loss_sum, n_correct)`` at the current weights; ``y`` zeros if unknown."""
+        return self.eval(X, np.zeros(X.shape[0], dtype=np.int64), bufs)
+
+    def eval(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...]):
+        X = np.array(X, dtype=np.float64)
+        z = np.zeros((X.shape[0], self.layout.sizes[-1]))
+        A, H, _, _, tm, ts, yl = bufs
+        loss, ok = K.evaluate(self.theta, self.layout.lay, X, y, A, H, tm, ts, yl, z)
+        return z, loss, ok
+
+
+def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps ``g0..g1-1`` of one run: ``(step_loss (g1-g0,), epoch_out (n_epochs, 5), grad_norms)``."""
+    (perms,) = run.chunk_arrays(g0, g1)
+    step_loss = np.empty(g1 - g0)
+    grad_norms = np.empty(g1 - g0)
+    epoch_out = np.full((perms.shape[0], 5), np.nan)
+    A, H, G, D, tm, ts, yl = bufs
+    K.run_steps(run.theta, run.grad, run.s1, run.s2, run.counters, run.X, run.Y, perms, run.lrs,
+                run.config.batch_size, g0, g1, run.layout.lay, run.hp, A, H, G, D, tm, ts, yl,
+                step_loss, run.X, run.Y, run.Xte, run.Yte, epoch_out, grad_norms)
+    return step_loss, epoch_out, grad_norms
+
+
+def _same_shape(configs: Sequence[TrainConfig], runs: Sequence[LeanRun]) -> None:
+    ref, r0 = configs[0], runs[0]
+    for i, (c, r) in enumerate(zip(configs, runs, strict=True)):
+        if (r.layout.sizes != r0.layout.sizes or not np.array_equal(r.layout.lay, r0.layout.lay)
+                or c.batch_size != ref.batch_size or c.epochs != ref.epochs
+                or r.X.shape != r0.X.shape or r.Xte.shape != r0.Xte.shape):
+            raise ValueError(f"configs[{i}] differs in shape from configs[0] (train_many needs the "
+                             "same layers, loss, batch_size, epochs and dataset sizes)")
+
+
+def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
+               chunk_epochs: int = 50) -> list[Any]:
+    """Train R same-shaped lean-eligible runs together; returns one ``TrainResult`` per config.
+
+    Runs may differ in seed, dataset parameters, optimizer hyperparameters and schedule, not in
+    shapes. Per-run results equal ``train(config)`` on the lean backend, bit for bit.
+    """
+    from .train import _finish_lean, resolve_device  # train imports this module
+
+    if not configs:
+        return []
+    t_start = time.perf_counter()
+    runs: list[LeanRun] = []
+    for c in configs:
+        data = make_dataset(**c.dataset)
+        model = build_model(c.model, data.n_features, data.n_classes, data.image_shape,
+                            n_outputs=n_outputs(c.loss, data.n_classes), seed=c.seed)
+        reason = lean_ineligible_reason(c, resolve_device("cpu"), sum(p.numel() for p in model.parameters()))
+        if reason:
+            raise ValueError(f"train_many needs lean-eligible configs: {reason}")
+        runs.append(LeanRun(c, data, model))
+    _same_shape(configs, runs)
+    R, total, spe = len(runs), runs[0].total_steps, runs[0].spe
+    threads = max(1, min(threads, R))
+    groups = [list(range(R))[i::threads] for i in range(threads)]
+    bufs = [runs[0].layout.buffers() for _ in groups]
+    stack = {name: [np.stack([getattr(runs[i], name) for i in g]) for g in groups]
+             for name in ("theta", "grad", "s1", "s2", "counters", "X", "Y", "lrs", "hp", "Xte", "Yte")}
+    histories = [np.full((configs[0].epochs, 5), np.nan) for _ in runs]
+    t_loop = time.perf_counter()
+
+    def work(k: int, g0: int, g1: int, perms: np.ndarray, epoch_out: np.ndarray) -> None:
+        A, H, G, D, tm, ts, yl = bufs[k]
+        n = g1 - g0
+        m = len(groups[k])
+        s = stack
+        K.run_steps_many(s["theta"][k], s["grad"][k], s["s1"][k], s["s2"][k], s["counters"][k],
+                         s["X"][k], s["Y"][k], perms, s["lrs"][k], configs[0].batch_size, g0, g1,
+                         runs[0].layout.lay, s["hp"][k], A, H, G, D, tm, ts, yl, np.empty((m, n)),
+                         s["X"][k], s["Y"][k], s["Xte"][k], s["Yte"][k], epoch_out, np.empty((m, n)))
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for g0 in range(0, total, chunk_epochs * spe):
+            g1 = min(total, g0 + chunk_epochs * spe)
+            e0, e1 = g0 // spe, (g1 - 1) // spe
+            perms = [np.stack([runs[i].perms.get(e0, e1) for i in g]) for g in groups]
+            outs = [np.full((len(g), e1 - e0 + 1, 5), np.nan) for g in groups]
+            list(pool.map(work, range(threads), [g0] * threads, [g1] * threads, perms, outs))
+            for k, g in enumerate(groups):
+                for j, i in enumerate(g):
+                    histories[i][e0:e1 + 1] = outs[k][j]
+    loop_s = time.perf_counter() - t_loop
+    results = []
+    for k, g in enumerate(groups):
+        for j, i in enumerate(g):
+            r = runs[i]
+            r.theta, r.grad = stack["theta"][k][j], stack["grad"][k][j]
+    for i, r in enumerate(runs):
+        results.append(_finish_lean(r, histories[i], total, loop_s, t_start, stopped=False,
+                                    diverged_step=None, bufs=bufs[0]))
+    return results

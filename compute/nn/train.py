@@ -1,0 +1,497 @@
+"""The training loop: one ``train(config, callbacks, should_stop)`` for every device and backend.
+
+Minibatch training of ``loss(f_theta(x), y)`` (mean over the batch) plus ``l1 * sum |W|``, with
+gradient clipping to a global 2-norm, a ``torch.optim`` optimizer and a per-step learning-rate
+schedule (``LambdaLR``). Progress is reported through ``Callbacks`` (minGPT's pattern):
+``on_step`` every ``step_every`` steps, ``on_epoch`` after every epoch (with a decision-boundary
+grid every ``boundary_every`` epochs and at the last), ``on_end`` once. Every event has
+``to_dict()`` giving plain JSON-able Python values.
+
+Backends: ``torch`` (CPU or CUDA, any model) and ``lean`` (``compute.nn.lean``: fused numba
+kernels for small MLPs on the CPU, the same math in float64). ``backend="auto"`` picks lean when
+the config is eligible (an MLP with relu/tanh/sigmoid/linear, no dropout or layer norm, at most
+``LEAN_MAX_PARAMS`` parameters, on the CPU), else torch. ``should_stop()`` is polled before every
+batch (torch) or every kernel chunk of at most ~30 ms (lean).
+
+Determinism: weights come from ``torch.Generator().manual_seed(seed)``, shuffles from
+``manual_seed(seed + 1)``, dropout masks from ``manual_seed(seed + 2)``; the global RNG is
+never used. Same config, same device, same numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .config import TrainConfig, lr_multipliers, steps_per_epoch
+from .datasets import Dataset, decision_grid, make_dataset
+from .models import SeededDropout, build_model, layer_shapes, weight_layers
+from .lean import LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffle_generator
+
+CONFIDENCE_BINS = 10
+LEAN_CHUNK_S = 0.03  # target seconds of kernel work between should_stop polls
+
+
+# --- events -----------------------------------------------------------------------------------
+
+def _f(x: float) -> float | None:
+    """Python float, or None when not finite (JSON has no NaN)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """After optimizer step ``step`` (1-based) of epoch ``epoch`` (1-based): batch loss, its lr."""
+
+    step: int
+    epoch: int
+    loss: float
+    lr: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "epoch": self.epoch, "loss": _f(self.loss), "lr": _f(self.lr)}
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """After epoch ``epoch`` (1-based).
+
+    ``loss``: mean training loss seen during the epoch; ``train_loss``/``test_loss``,
+    ``train_acc``/``test_acc``: full-set evaluation at the epoch's end; ``lr``: of its last step.
+    ``layers``: per weight layer ``{name, shape, weight_norm, grad_norm, hist: {counts, edges}}``
+    (Frobenius norms; the histogram has ``hist_bins`` equal bins over ``[-max|W|, max|W|]``).
+    ``outputs``: test-set predicted-probability summary ``{mean_confidence, mean_entropy,
+    confidence_hist: {counts, edges}}``. ``boundary`` (2-D data, every ``boundary_every`` epochs
+    and the last, else None): ``{x (G,), y (G,), kind, z (G x G)}`` with ``z[i][j]`` at
+    ``(x[j], y[i])``: P(class 1) for two classes (``kind="prob"``), else the predicted class
+    (``kind="class"``) with its probability in ``confidence``.
+    """
+
+    epoch: int
+    step: int
+    loss: float
+    train_loss: float
+    test_loss: float
+    train_acc: float
+    test_acc: float
+    lr: float
+    elapsed_s: float
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] | None = None
+    boundary: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("loss", "train_loss", "test_loss", "train_acc", "test_acc", "lr", "elapsed_s"):
+            d[k] = _f(d[k])
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Outcome of ``train``. ``loss``/``test_loss`` and the accuracies are full-set evaluations of
+    the final weights; ``history`` has one entry per completed epoch (``loss`` is the mean
+    training loss seen during the epoch). ``confusion[i][j]``: test points of class i predicted j.
+    ``examples_per_s``: training examples / seconds of the training loop (evaluation and
+    callbacks included); ``elapsed_s``: the whole call. ``state_dict``: ``torch.save`` bytes of
+    the model's ``state_dict`` (CPU tensors)."""
+
+    train_accuracy: float
+    test_accuracy: float
+    loss: float
+    test_loss: float
+    history: dict[str, list[float]]
+    confusion: list[list[int]]
+    layer_shapes: list[dict[str, Any]]
+    elapsed_s: float
+    steps: int
+    epochs: int
+    examples_per_s: float
+    device: str
+    backend: str
+    stopped: bool
+    diverged: bool
+    diverged_step: int | None
+    config: dict[str, Any]
+    state_dict: bytes = field(repr=False, default=b"")
+
+    def to_dict(self, include_state: bool = False) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "state_dict"}
+        for k in ("train_accuracy", "test_accuracy", "loss", "test_loss", "elapsed_s", "examples_per_s"):
+            d[k] = _f(d[k])
+        d["history"] = {k: [_f(v) for v in vs] for k, vs in self.history.items()}
+        if include_state:
+            d["state_dict"] = self.state_dict
+        return d
+
+
+@dataclass
+class Callbacks:
+    """Optional hooks; subclass or pass functions. Exceptions propagate and end training."""
+
+    on_step: Callable[[StepInfo], None] | None = None
+    on_epoch: Callable[[EpochInfo], None] | None = None
+    on_end: Callable[[TrainResult], None] | None = None
+
+
+# --- helpers shared by the backends -------------------------------------------------------------
+
+def resolve_device(device: str) -> str:
+    """``auto``: CUDA when available, else CPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device must be 'auto' or 'cpu' on this machine; got 'cuda' "
+                         "(CUDA is not available)")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be one of ['auto', 'cpu', 'cuda']; got {device!r}")
+    return device
+
+
+def targets_pm1(y: np.ndarray, n_out: int) -> np.ndarray:
+    """Squared-error targets ``(n, n_out)``: +1 for the true class (class 1 with one output), else -1."""
+    if n_out == 1:
+        return np.where(y == 1, 1.0, -1.0)[:, None]
+    return np.where(np.arange(n_out)[None, :] == y[:, None], 1.0, -1.0)
+
+
+def logits_metrics(z: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, float, np.ndarray]:
+    """``(mean loss, accuracy, predictions)`` from logits ``z (n, n_out)``, as the kernels compute."""
+    z = z.astype(np.float64)
+    if loss == "cross_entropy":
+        m = z.max(axis=1)
+        lse = np.log(np.exp(z - m[:, None]).sum(axis=1)) + m
+        losses = lse - z[np.arange(z.shape[0]), y]
+    else:
+        losses = 0.5 * ((np.tanh(z) - targets_pm1(y, z.shape[1])) ** 2).sum(axis=1)
+    pred = (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else z.argmax(axis=1)
+    return float(losses.mean()), float((pred == y).mean()), pred
+
+
+def probabilities(z: np.ndarray, loss: str) -> np.ndarray:
+    """Class probabilities ``(n, n_classes)``: softmax, or ``(tanh z + 1) / 2`` for squared error."""
+    z = z.astype(np.float64)
+    if loss == "cross_entropy":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    p = (np.tanh(z) + 1) / 2
+    if z.shape[1] == 1:
+        return np.concatenate([1 - p, p], axis=1)
+    return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+
+def layer_stats(named: list[tuple[str, np.ndarray, np.ndarray | None]], bins: int) -> list[dict[str, Any]]:
+    out = []
+    for name, w, g in named:
+        w = np.asarray(w, dtype=np.float64)
+        m = float(np.abs(w).max()) if w.size else 0.0
+        m = m if m > 0 and math.isfinite(m) else 1.0
+        counts, edges = np.histogram(np.nan_to_num(w.ravel()), bins=bins, range=(-m, m))
+        out.append({"name": name, "shape": list(w.shape), "weight_norm": _f(np.linalg.norm(w)),
+                    "grad_norm": _f(np.linalg.norm(g)) if g is not None else None,
+                    "hist": {"counts": counts.tolist(), "edges": edges.tolist()}})
+    return out
+
+
+def output_summary(p: np.ndarray) -> dict[str, Any]:
+    conf = p.max(axis=1)
+    ent = -(p * np.log(np.clip(p, 1e-12, 1.0))).sum(axis=1)
+    counts, edges = np.histogram(np.nan_to_num(conf), bins=CONFIDENCE_BINS, range=(0.0, 1.0))
+    return {"mean_confidence": _f(conf.mean()), "mean_entropy": _f(ent.mean()),
+            "confidence_hist": {"counts": counts.tolist(), "edges": edges.tolist()}}
+
+
+def boundary_payload(xs: np.ndarray, ys: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    G = xs.shape[0]
+    d: dict[str, Any] = {"x": np.round(xs, 4).tolist(), "y": np.round(ys, 4).tolist()}
+    if p.shape[1] == 2:
+        d.update(kind="prob", z=np.round(p[:, 1].reshape(G, G), 4).tolist())
+    else:
+        d.update(kind="class", z=p.argmax(axis=1).reshape(G, G).tolist(),
+                 confidence=np.round(p.max(axis=1).reshape(G, G), 4).tolist())
+    return d
+
+
+def confusion_matrix(y: np.ndarray, pred: np.ndarray, k: int) -> list[list[int]]:
+    cm = np.zeros((k, k), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    return cm.tolist()
+
+
+def state_bytes(model: torch.nn.Module) -> bytes:
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    return buf.getvalue()
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` intra-op threads (process-wide in torch), restored afterwards."""
+    old = torch.get_num_threads()
+    if n != old:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != old:
+            torch.set_num_threads(old)
+
+
+def _want_boundary(data: Dataset, epoch: int, last: bool, config: TrainConfig) -> bool:
+    return data.grid_box is not None and (last or epoch % config.boundary_every == 0)
+
+
+# --- the loop --------------------------------------------------------------------------------
+
+def train(config: TrainConfig, callbacks: Callbacks | None = None,
+          should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Train ``config``; report through ``callbacks``; stop early when ``should_stop()`` is True."""
+    t_start = time.perf_counter()
+    cb = callbacks or Callbacks()
+    device = resolve_device(config.device)
+    data = make_dataset(**config.dataset)
+    n_out = n_outputs(config.loss, data.n_classes)
+    model = build_model(config.model, data.n_features, data.n_classes, data.image_shape,
+                        n_outputs=n_out, seed=config.seed)
+    n_params = sum(p.numel() for p in model.parameters())
+    reason = lean_ineligible_reason(config, device, n_params)
+    if config.backend == "lean" and reason:
+        raise ValueError(f"backend 'lean' cannot train this config: {reason}")
+    if config.backend != "torch" and reason is None:
+        return _train_lean(config, data, model, cb, should_stop, t_start)
+    return _train_torch(config, data, model, device, n_params, cb, should_stop, t_start)
+
+
+def _torch_optimizer(params: list[torch.nn.Parameter], o: dict[str, Any]) -> torch.optim.Optimizer:
+    name, lr, wd = o["name"], o["lr"], o["weight_decay"]
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=o["momentum"], nesterov=o["nesterov"],
+                               weight_decay=wd)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, eps=o["eps"], weight_decay=wd)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=o["alpha"], eps=o["eps"],
+                                   momentum=o["momentum"], weight_decay=wd)
+    cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    return cls(params, lr=lr, betas=tuple(o["betas"]), eps=o["eps"], weight_decay=wd)
+
+
+def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, device: str,
+                 n_params: int, cb: Callbacks, should_stop: Callable[[], bool] | None,
+                 t_start: float) -> TrainResult:
+    dtype = torch.float64 if config.dtype == "float64" else torch.float32
+    model = model.to(device=device, dtype=dtype)
+    dropout_gen = torch.Generator(device=device).manual_seed(config.seed + 2)
+    for m in model.modules():
+        if isinstance(m, SeededDropout):
+            m.generator = dropout_gen
+    params = list(model.parameters())
+    l1_weights = [m.weight for _, m in weight_layers(model)]
+    opt = _torch_optimizer(params, config.optimizer)
+    n, bs = data.X_train.shape[0], config.batch_size
+    spe = steps_per_epoch(n, bs)
+    total = config.epochs * spe
+    mult = lr_multipliers(config.schedule, total, config.optimizer["lr"]).tolist()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: mult[min(t, total)])
+    base_lr = float(config.optimizer["lr"])
+
+    def put(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.array(a)).to(device)  # a copy: datasets are read-only
+
+    X, Xte = put(data.X_train).to(dtype), put(data.X_test).to(dtype)
+    Y = put(data.y_train)
+    n_out = model.head.out_features
+    T = put(targets_pm1(data.y_train, n_out)).to(dtype) if config.loss == "mse" else None
+    grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
+    G = put(grid[2]).to(dtype) if grid else None
+    shuffle = shuffle_generator(config.seed)
+
+    def data_loss(z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        if T is None:
+            return F.cross_entropy(z, Y[idx])
+        return 0.5 * ((torch.tanh(z) - T[idx]) ** 2).sum(dim=1).mean()
+
+    @torch.no_grad()
+    def logits(x: torch.Tensor) -> np.ndarray:
+        model.eval()
+        z = model(x).double().cpu().numpy()
+        model.train()
+        return z
+
+    history: dict[str, list[float]] = {k: [] for k in ("loss", "train_loss", "test_loss",
+                                                       "train_acc", "test_acc", "lr")}
+    step, stopped, diverged_step = 0, False, None
+    threads = 1 if n_params * bs < 2_000_000 else min(4, os.cpu_count() or 1)
+    t_loop = time.perf_counter()
+    model.train()
+    with torch_threads(threads):
+        for epoch in range(1, config.epochs + 1):
+            perm = torch.randperm(n, generator=shuffle).to(device)
+            loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+            for s in range(spe):
+                if should_stop is not None and should_stop():
+                    stopped = True
+                    break
+                idx = perm[s * bs:(s + 1) * bs]
+                z = model(X[idx])
+                loss = data_loss(z, idx)
+                total_loss = loss
+                if config.l1:
+                    total_loss = loss + config.l1 * sum(w.abs().sum() for w in l1_weights)
+                opt.zero_grad(set_to_none=True)
+                total_loss.backward()
+                if config.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+                opt.step()
+                sched.step()
+                step += 1
+                loss_sum += loss.detach().double() * idx.shape[0]
+                if cb.on_step is not None and step % config.step_every == 0:
+                    cb.on_step(StepInfo(step, epoch, float(loss), base_lr * mult[step - 1]))
+            if stopped:
+                break
+            ep_loss = float(loss_sum) / n
+            z_tr, z_te = logits(X), logits(Xte)
+            tr_loss, tr_acc, _ = logits_metrics(z_tr, data.y_train, config.loss)
+            te_loss, te_acc, _ = logits_metrics(z_te, data.y_test, config.loss)
+            lr = base_lr * mult[step - 1]
+            for k, v in zip(history, (ep_loss, tr_loss, te_loss, tr_acc, te_acc, lr), strict=True):
+                history[k].append(v)
+            finite = math.isfinite(ep_loss) and math.isfinite(tr_loss)
+            if not finite:
+                diverged_step = step
+            if cb.on_epoch is not None:
+                last = epoch == config.epochs or not finite
+                named = [(nm, m.weight.detach().cpu().numpy(),
+                          None if m.weight.grad is None else m.weight.grad.detach().cpu().numpy())
+                         for nm, m in weight_layers(model)]
+                boundary = None
+                if grid is not None and _want_boundary(data, epoch, last, config):
+                    boundary = boundary_payload(grid[0], grid[1], probabilities(logits(G), config.loss))
+                cb.on_epoch(EpochInfo(epoch, step, ep_loss, tr_loss, te_loss, tr_acc, te_acc, lr,
+                                      time.perf_counter() - t_start,
+                                      layer_stats(named, config.hist_bins),
+                                      output_summary(probabilities(z_te, config.loss)), boundary))
+            if not finite:
+                break
+        loop_s = time.perf_counter() - t_loop
+        z_tr, z_te = logits(X), logits(Xte)
+    tr_loss, tr_acc, _ = logits_metrics(z_tr, data.y_train, config.loss)
+    te_loss, te_acc, pred = logits_metrics(z_te, data.y_test, config.loss)
+    result = TrainResult(
+        train_accuracy=tr_acc, test_accuracy=te_acc, loss=tr_loss, test_loss=te_loss,
+        history=history, confusion=confusion_matrix(data.y_test, pred, data.n_classes),
+        layer_shapes=layer_shapes(model), elapsed_s=time.perf_counter() - t_start, steps=step,
+        epochs=len(history["loss"]), examples_per_s=_rate(step, spe, n, bs, loop_s),
+        device=device, backend="torch", stopped=stopped, diverged=diverged_step is not None,
+        diverged_step=diverged_step, config=config.to_dict(), state_dict=state_bytes(model))
+    if cb.on_end is not None:
+        cb.on_end(result)
+    return result
+
+
+def _rate(steps: int, spe: int, n: int, bs: int, seconds: float) -> float:
+    """Training examples per second (the last batch of an epoch may be short)."""
+    full, rest = divmod(steps, spe)
+    examples = full * n + min(rest * bs, n)
+    return examples / seconds if seconds > 0 else 0.0
+
+
+def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: Callbacks,
+                should_stop: Callable[[], bool] | None, t_start: float) -> TrainResult:
+    run = LeanRun(config, data, model)
+    bufs = run.layout.buffers()
+    spe, total = run.spe, run.total_steps
+    names = [nm for nm, _ in weight_layers(model)]
+    grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
+    rows: list[np.ndarray] = []
+    g, chunk, stopped, diverged_step = 0, spe, False, None
+    t_loop = time.perf_counter()
+    while g < total:
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
+        g1 = min(total, g + chunk)
+        if cb.on_epoch is not None:
+            g1 = min(g1, (g // spe + 1) * spe)
+        t0 = time.perf_counter()
+        step_loss, epoch_out, _ = run_chunk(run, g, g1, bufs)
+        dt = time.perf_counter() - t0
+        if cb.on_step is not None:
+            k = config.step_every
+            for s in range((g // k + 1) * k, g1 + 1, k):
+                cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
+                                    float(run.lrs[s - 1])))
+        e_first = g // spe
+        for e in range(e_first, g1 // spe):
+            row = epoch_out[e - e_first]
+            rows.append(row)
+            finite = bool(np.isfinite(row[:2]).all())
+            if not finite:
+                diverged_step = (e + 1) * spe
+            if cb.on_epoch is not None:
+                epoch = e + 1
+                last = epoch == config.epochs or not finite
+                wts = run.layout.weights(run.theta)
+                grads = run.layout.weights(run.grad)
+                named = [(nm, w, gw) for nm, w, gw in zip(names, wts, grads, strict=True)]
+                boundary = None
+                if grid is not None and _want_boundary(data, epoch, last, config):
+                    zg, _, _ = run.logits(grid[2], bufs)
+                    boundary = boundary_payload(grid[0], grid[1], probabilities(zg, config.loss))
+                z_te, _, _ = run.logits(run.Xte, bufs)
+                cb.on_epoch(EpochInfo(epoch, epoch * spe, *(float(v) for v in row[[0, 1, 3, 2, 4]]),
+                                      float(run.lrs[epoch * spe - 1]), time.perf_counter() - t_start,
+                                      layer_stats(named, config.hist_bins),
+                                      output_summary(probabilities(z_te, config.loss)), boundary))
+            if not finite:
+                break
+        if diverged_step is not None:
+            break
+        done, g = g1 - g, g1
+        chunk = max(1, min(chunk * 4, int(done * LEAN_CHUNK_S / max(dt, 1e-6))))
+    steps = diverged_step if diverged_step is not None else g
+    loop_s = time.perf_counter() - t_loop
+    history_rows = np.array(rows).reshape(-1, 5)
+    return _finish_lean(run, history_rows, steps, loop_s, t_start, stopped, diverged_step, bufs, cb)
+
+
+def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_start: float,
+                 stopped: bool, diverged_step: int | None, bufs: tuple[np.ndarray, ...],
+                 cb: Callbacks | None = None) -> TrainResult:
+    config, data, model = run.config, run.data, run.model
+    spe, n = run.spe, run.X.shape[0]
+    if config.dtype == "float64":
+        model = model.double()
+    run.layout.load_into(model, run.theta)
+    rows = rows[~np.isnan(rows).all(axis=1)] if rows.size else rows.reshape(0, 5)
+    n_ep = rows.shape[0]
+    history = {"loss": rows[:, 0].tolist(), "train_loss": rows[:, 1].tolist(),
+               "test_loss": rows[:, 3].tolist(), "train_acc": rows[:, 2].tolist(),
+               "test_acc": rows[:, 4].tolist(),
+               "lr": [float(run.lrs[(e + 1) * spe - 1]) for e in range(n_ep)]}
+    z_tr, _, _ = run.logits(run.X, bufs)
+    z_te, _, _ = run.logits(run.Xte, bufs)
+    tr_loss, tr_acc, _ = logits_metrics(z_tr, data.y_train, config.loss)
+    te_loss, te_acc, pred = logits_metrics(z_te, data.y_test, config.loss)
+    result = TrainResult(
+        train_accuracy=tr_acc, test_accuracy=te_acc, loss=tr_loss, test_loss=te_loss,
+        history=history, confusion=confusion_matrix(data.y_test, pred, data.n_classes),
+        layer_shapes=layer_shapes(model), elapsed_s=time.perf_counter() - t_start, steps=steps,
+        epochs=n_ep, examples_per_s=_rate(steps, spe, n, config.batch_size, loop_s),
+        device="cpu", backend="lean", stopped=stopped, diverged=diverged_step is not None,
+        diverged_step=diverged_step, config=config.to_dict(), state_dict=state_bytes(model))
+    if cb is not None and cb.on_end is not None:
+        cb.on_end(result)
+    return result

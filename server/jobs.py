@@ -1,0 +1,815 @@
+"""Training runs on Dask: submit, progress, cancel, persist.
+
+One code path for both clusters: with ``settings.scheduler`` unset the service starts an
+in-process ``LocalCluster`` (worker *processes* under a nanny, so a killed worker is seen and
+restarted); with ``MATHLENS_SCHEDULER=tcp://host:8786`` it submits to that cluster. Jobs asking
+for a GPU carry ``resources={"GPU": 1}`` (GPU workers are started with ``--resources GPU=1``).
+
+Flow of one job::
+
+    POST ─► row in SQLite (queued) ─► client.submit(run_training, key=mathlens-train-<id>)
+    worker: compute.nn.train(callbacks) ─► worker.log_event("mathlens-jobs", {...}) ─► scheduler
+        ─► client.subscribe_topic handler (event loop) ─► Job.events (numbered) ─► SSE
+    cancel: distributed.Event("mathlens-cancel-<id>").set(); the worker's should_stop polls it
+    worker killed: the scheduler's "all" topic says remove-worker ─► that worker's job failed
+    end: future result (metrics, history, weights) ─► SQLite (row + events) ─► final status event
+
+The event loop never blocks on SQLite: every write goes, in order, to one database thread.
+This module imports no web framework; the worker side needs only ``compute`` and ``distributed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import logging
+import math
+import os
+import secrets
+import socket
+import sqlite3
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Future as ThreadFuture
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+log = logging.getLogger("mathlens.jobs")
+
+TOPIC = "mathlens-jobs"  # progress events of every job; each message names its job
+KEY_PREFIX = "mathlens-train-"  # Dask key of a job's task
+CANCEL_PREFIX = "mathlens-cancel-"  # distributed.Event name of a job's stop flag
+ACTIVE = ("queued", "running")
+TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
+CANCEL_POLL_S = 0.2  # how often a running job asks the scheduler whether it was cancelled
+CANCEL_WAIT_S = 1.5  # DELETE waits this long for the worker to stop, then marks it cancelled anyway
+WATCHDOG_GRACE_S = 10.0  # past job_timeout_s + this, a job whose worker went silent is failed
+CONNECT_WAIT_S = 60.0  # a queued job waits this long for the cluster before failing
+FLUSH_EVERY_S = 2.0  # progress and events of a running job reach SQLite at least this often
+RECENT_JOBS = 64  # finished jobs kept in memory (events, weights) for fast reads and streams
+EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.05, "boundary": 0.25}  # at most one per key and interval
+KEEPALIVE_S = 15.0
+PROGRESS_KEYS = ("epoch", "step", "loss", "lr", "train_loss", "test_loss", "train_acc", "test_acc",
+                 "elapsed_s")  # the numbers of step and epoch events a job's progress keeps
+
+
+class JobsUnavailable(Exception):
+    """The cluster cannot take jobs now (answered 503 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int = 10):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueueFull(Exception):
+    """``queue_limit`` jobs are queued or running (answered 429 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConfigError(ValueError):
+    """The config is valid on its own but this cluster cannot run it (answered 422)."""
+
+    def __init__(self, field: tuple[str, ...], message: str):
+        super().__init__(message)
+        self.field = field
+
+
+# =================================================================================================
+# Worker side: runs inside a Dask worker process.
+# =================================================================================================
+
+
+def _plain(x: Any) -> Any:
+    """msgpack/JSON-able copy: numpy arrays and scalars, tuples, dataclasses with ``to_dict``."""
+    if x is None or isinstance(x, bool | int | float | str):
+        return x
+    if isinstance(x, Mapping):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    if hasattr(x, "tolist"):  # numpy array or scalar, torch tensor
+        return _plain(x.tolist())
+    if hasattr(x, "to_dict"):
+        return _plain(x.to_dict())
+    if isinstance(x, bytes | bytearray):
+        return bytes(x)
+    return str(x)
+
+
+class _Throttle:
+    """At most one event per throttle key and interval; the latest held back is sent by ``flush``.
+
+    Events are converted to plain data only when sent, so dropped ones cost nothing. Sending an
+    event drops older held-back events of the same kind, so each kind stays in order.
+    """
+
+    def __init__(self, send: Callable[[str, dict], None], intervals: Mapping[str, float]):
+        self.send, self.intervals = send, intervals
+        self.last: dict[str, float] = {}
+        self.pending: dict[str, tuple[int, str, Any]] = {}  # key -> (order, kind, event)
+        self.n = 0
+
+    def __call__(self, kind: str, event: Any, key: str | None = None) -> None:
+        key = key or kind
+        self.n += 1
+        now = time.monotonic()
+        if now - self.last.get(key, -math.inf) >= self.intervals.get(key, 0.0):
+            self.last[key] = now
+            self.pending = {k: p for k, p in self.pending.items() if p[1] != kind}
+            self.send(kind, _plain(event))
+        else:
+            self.pending[key] = (self.n, kind, event)
+
+    def flush(self) -> None:
+        for _, kind, event in sorted(self.pending.values(), key=lambda p: p[0]):
+            self.send(kind, _plain(event))
+        self.pending.clear()
+
+
+def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tuple[dict, bytes]:
+    """The only place that knows compute.nn's training API: (result without weights, weights)."""
+    from compute.nn.config import TrainConfig
+    from compute.nn.train import Callbacks, train
+
+    def on_epoch(e: Any) -> None:  # epochs drawing a decision boundary are throttled apart
+        emit("epoch", e, "boundary" if getattr(e, "boundary", None) is not None else "epoch")
+
+    callbacks = Callbacks(on_step=lambda e: emit("step", e), on_epoch=on_epoch,
+                          on_end=lambda r: emit.flush())
+    result = train(TrainConfig.from_dict(config), callbacks=callbacks, should_stop=should_stop)
+    return _plain(result.to_dict()), bytes(result.state_dict)
+
+
+def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
+    """Dask task of one job: train, reporting through ``log_event``, stopping when asked.
+
+    Returns ``{"stopped": None | "cancelled" | "time limit", "result": {...}, "weights": bytes}``.
+    """
+    from distributed import Event, get_worker
+
+    worker = get_worker()
+    t0 = time.monotonic()
+
+    def send(kind: str, data: dict) -> None:
+        worker.log_event(TOPIC, {"job": job_id, "type": kind, "data": data})
+
+    send("started", {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()})
+    cancel = Event(CANCEL_PREFIX + job_id)
+    state: dict[str, Any] = {"reason": None, "next_poll": 0.0}
+
+    def should_stop() -> bool:
+        if state["reason"] is not None:
+            return True
+        now = time.monotonic()
+        if now - t0 > timeout_s:
+            state["reason"] = "time limit"
+        elif now >= state["next_poll"]:  # one scheduler round trip per CANCEL_POLL_S, not per step
+            state["next_poll"] = now + CANCEL_POLL_S
+            if cancel.is_set():
+                state["reason"] = "cancelled"
+        return state["reason"] is not None
+
+    if should_stop():  # cancelled while it waited for a thread
+        return {"stopped": state["reason"], "result": None, "weights": None}
+    emit = _Throttle(send, EVENT_INTERVALS_S)
+    result, weights = _train(config, emit, should_stop)
+    emit.flush()
+    return {"stopped": state["reason"], "result": result, "weights": weights,
+            "elapsed_s": time.monotonic() - t0}
+
+
+def _warm_worker() -> None:
+    """Import torch and compute.nn and compile the lean kernels once, off the worker's loop."""
+    try:
+        _train({"dataset": {"name": "moons", "n_samples": 40}, "model": {"hidden": [4]},
+                "epochs": 1, "batch_size": 8}, _Throttle(lambda k, d: None, {}), lambda: False)
+    except Exception:  # compute not there or broken: the first job will say why
+        log.debug("worker warm-up failed", exc_info=True)
+
+
+try:  # a WorkerPlugin warms every worker, including those a nanny restarts
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class WarmUp(WorkerPlugin):
+        name = "mathlens-warmup"
+
+        def setup(self, worker: Any) -> None:
+            threading.Thread(target=_warm_worker, name="mathlens-warmup", daemon=True).start()
+except ImportError:  # pragma: no cover - distributed is a dependency
+    WarmUp = None  # type: ignore[assignment,misc]
+
+
+# =================================================================================================
+# Records: SQLite under settings.data_dir.
+# =================================================================================================
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    gpu INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    worker TEXT,
+    progress TEXT NOT NULL DEFAULT '{}',
+    result TEXT,
+    error TEXT,
+    weights BLOB
+);
+CREATE INDEX IF NOT EXISTS jobs_by_hash ON jobs (config_hash, status);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created);
+CREATE TABLE IF NOT EXISTS events (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+"""
+_COLUMNS = "id, config, config_hash, gpu, status, created, started, finished, worker, progress, result, error, weights IS NOT NULL"
+
+
+class JobStore:
+    """Job rows and their events. Not thread-safe: the service calls it from one thread."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def interrupt_unfinished(self, now: float) -> int:
+        """Jobs left queued or running by a server that stopped: marked interrupted, with a final
+        status event so their streams end."""
+        rows = self.db.execute(
+            "SELECT j.id, j.status, COALESCE(MAX(e.seq), 0) FROM jobs j LEFT JOIN events e "
+            "ON e.job_id = j.id WHERE j.status IN ('queued', 'running') GROUP BY j.id").fetchall()
+        with self.db:
+            self.db.execute("BEGIN")
+            for job_id, status, seq in rows:
+                error = f"the server stopped while the job was {status}"
+                self.db.execute("UPDATE jobs SET status='interrupted', finished=?, error=? WHERE id=?",
+                                (now, error, job_id))
+                self.db.execute("INSERT INTO events VALUES (?, ?, 'status', ?)",
+                                (job_id, seq + 1, orjson.dumps({"status": "interrupted", "error": error})))
+        return len(rows)
+
+    def insert(self, row: dict) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "INSERT INTO jobs (id, config, config_hash, gpu, status, created) VALUES (?,?,?,?,?,?)",
+                (row["id"], orjson.dumps(row["config"]), row["config_hash"], int(row["gpu"]),
+                 row["status"], row["created"]))
+            self._events(row["id"], row["events"])
+
+    def update(self, job_id: str, fields: dict, events: list[tuple[int, str, bytes]]) -> None:
+        """Set columns (dicts stored as JSON) and append events, in one transaction."""
+        cols = {k: (orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY) if isinstance(v, dict) else v)
+                for k, v in fields.items()}
+        with self.db:
+            self.db.execute("BEGIN")
+            if cols:
+                sets = ", ".join(f"{k}=?" for k in cols)
+                self.db.execute(f"UPDATE jobs SET {sets} WHERE id=?", (*cols.values(), job_id))
+            self._events(job_id, events)
+
+    def _events(self, job_id: str, events: list[tuple[int, str, bytes]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?)",
+                            [(job_id, seq, kind, data) for seq, kind, data in events])
+
+    def get(self, job_id: str) -> dict | None:
+        r = self.db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return _row(r) if r else None
+
+    def find_succeeded(self, config_hash: str) -> dict | None:
+        r = self.db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE config_hash=? AND status='succeeded' "
+                            "ORDER BY finished DESC LIMIT 1", (config_hash,)).fetchone()
+        return _row(r) if r else None
+
+    def list(self, limit: int, offset: int) -> list[dict]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM jobs ORDER BY created DESC LIMIT ? OFFSET ?",
+                               (limit, offset)).fetchall()
+        return [_row(r) for r in rows]
+
+    def events(self, job_id: str) -> list[tuple[int, str, bytes]]:
+        return self.db.execute("SELECT seq, type, data FROM events WHERE job_id=? ORDER BY seq",
+                               (job_id,)).fetchall()
+
+    def weights(self, job_id: str) -> bytes | None:
+        r = self.db.execute("SELECT weights FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return r[0] if r else None
+
+
+def _row(r: tuple) -> dict:
+    keys = ("id", "config", "config_hash", "gpu", "status", "created", "started", "finished",
+            "worker", "progress", "result", "error", "has_weights")
+    d = dict(zip(keys, r, strict=True))
+    d["config"] = orjson.loads(d["config"])
+    d["progress"] = orjson.loads(d["progress"] or "{}")
+    d["result"] = orjson.loads(d["result"]) if d["result"] else None
+    d["gpu"], d["has_weights"] = bool(d["gpu"]), bool(d["has_weights"])
+    return d
+
+
+# =================================================================================================
+# Server side: the service the routes call, living on the app's event loop.
+# =================================================================================================
+
+
+def config_hash(config: Mapping[str, Any], gpu: bool) -> str:
+    """Identity of a run: the validated config (seeds included) and where it runs."""
+    blob = orjson.dumps({"config": config, "gpu": gpu}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _frame(seq: int, kind: str, data: bytes) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (seq, kind.encode(), data)
+
+
+@dataclass(eq=False)
+class Job:
+    id: str
+    config: dict
+    config_hash: str
+    gpu: bool
+    status: str
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    worker: str | None = None
+    progress: dict = field(default_factory=dict)
+    result: dict | None = None
+    error: str | None = None
+    weights: bytes | None = None
+    has_weights: bool = False
+    frames: list[bytes] = field(default_factory=list)  # SSE frames; frames[i] has id i + 1
+    pending: list[tuple[int, str, bytes]] = field(default_factory=list)  # events not yet in SQLite
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    future: Any = None
+    watchdog: asyncio.TimerHandle | None = None
+    last_flush: float = 0.0
+
+    def emit(self, kind: str, data: dict) -> None:
+        """Append an event numbered ``len(frames) + 1`` and wake the streams."""
+        seq = len(self.frames) + 1
+        blob = orjson.dumps({"seq": seq, "type": kind, **data}, option=orjson.OPT_SERIALIZE_NUMPY)
+        self.frames.append(_frame(seq, kind, blob))
+        self.pending.append((seq, kind, blob))
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def take_pending(self) -> list[tuple[int, str, bytes]]:
+        out, self.pending = self.pending, []
+        return out
+
+    def view(self, with_result: bool = True) -> dict[str, Any]:
+        return {
+            "id": self.id, "status": self.status, "config": self.config, "gpu": self.gpu,
+            "created": iso(self.created), "started": iso(self.started), "finished": iso(self.finished),
+            "progress": self.progress, "result": self.result if with_result else None,
+            "error": self.error, "has_weights": self.has_weights or self.weights is not None,
+            "worker": self.worker,
+        }  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: dict, events: list[tuple[int, str, bytes]] = ()) -> Job:
+        job = cls(**{k: row[k] for k in ("id", "config", "config_hash", "gpu", "status", "created",
+                                          "started", "finished", "worker", "progress", "result",
+                                          "error", "has_weights")})
+        job.frames = [_frame(seq, kind, data) for seq, kind, data in events]
+        return job
+
+
+class JobService:
+    """Training jobs of one app: the Dask client, the records, the live events."""
+
+    def __init__(self, settings: Any):
+        self.settings = settings
+        self.client: Any = None
+        self.cluster: Any = None
+        self.store: JobStore | None = None
+        self.active: dict[str, Job] = {}  # queued and running
+        self.recent: OrderedDict[str, Job] = OrderedDict()  # finished lately
+        self.durations: deque[float] = deque(maxlen=32)
+        self.connect_error: str | None = None
+        self._ready = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self._writes: set[asyncio.Future] = set()
+        self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="mathlens-jobs-db")
+        self._closing = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the records (marking jobs a previous server left unfinished as interrupted) and
+        connect to the cluster in the background, so the app starts at once."""
+        path = Path(self.settings.data_dir) / "jobs.sqlite3"
+        self.store = await self._db(JobStore, path)
+        n = await self._db(self.store.interrupt_unfinished, time.time())
+        if n:
+            log.warning("%d job(s) left unfinished by the previous server marked interrupted", n)
+        self._spawn(self._connect())
+
+    async def _connect(self) -> None:
+        from distributed import Client, LocalCluster
+
+        delay = 1.0
+        while not self._closing:
+            try:
+                if self.settings.scheduler:
+                    client = await Client(self.settings.scheduler, asynchronous=True, timeout="10s")
+                else:
+                    self.cluster = await LocalCluster(
+                        n_workers=self.settings.local_workers,
+                        threads_per_worker=self.settings.local_threads_per_worker,
+                        processes=True,  # a worker killed mid-job is seen, and its nanny restarts it
+                        asynchronous=True,
+                        dashboard_address=":0",
+                        resources=_local_gpu_resources(),
+                    )
+                    client = await Client(self.cluster, asynchronous=True)
+            except Exception as e:  # unreachable scheduler: say why, try again
+                where = self.settings.scheduler or "the in-process LocalCluster"
+                self.connect_error = f"cannot reach the Dask cluster ({where}): {type(e).__name__}: {e}"
+                log.error(self.connect_error)
+                if self.cluster is not None:
+                    await _quietly(self.cluster.close(), 10)
+                    self.cluster = None
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+                continue
+            break
+        else:
+            return
+        client.subscribe_topic(TOPIC, self._on_progress)
+        client.subscribe_topic("all", self._on_cluster_event)
+        self.client, self.connect_error = client, None
+        self._ready.set()
+        if WarmUp is not None:
+            try:
+                await client.register_plugin(WarmUp())
+            except Exception:
+                log.warning("could not register the worker warm-up plugin", exc_info=True)
+        log.info("jobs go to %s", self.settings.scheduler or f"a LocalCluster at {self.cluster.scheduler_address}")
+
+    async def stop(self) -> None:
+        """Mark queued and running jobs interrupted, ask their workers to stop, close up."""
+        self._closing = True
+        running = [j for j in self.active.values() if j.status == "running"]
+        for job in list(self.active.values()):
+            self._finish(job, "interrupted", error=f"the server stopped while the job was {job.status}")
+        if self.client is not None:
+            await _quietly(asyncio.gather(*(self._stop_remote(j) for j in running)), 5)
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._writes, return_exceptions=True)
+        if self.client is not None:
+            for topic in (TOPIC, "all"):
+                self.client.unsubscribe_topic(topic)
+            await _quietly(self.client.close(), 10)
+        if self.cluster is not None:
+            await _quietly(self.cluster.close(), 15)
+        if self.store is not None:
+            await self._db(self.store.close)
+        self._db_thread.shutdown(wait=True)
+
+    # -- the API's verbs ------------------------------------------------------------------------
+
+    async def submit(self, config: dict, gpu: bool, fresh: bool) -> tuple[Job, bool]:
+        """Queue a run of ``config`` (validated by compute); ``(job, cached)``. An identical run
+        that succeeded before is returned as is unless ``fresh``."""
+        h = config_hash(config, gpu)
+        if not fresh:
+            row = await self._db(self.store.find_succeeded, h)
+            if row is not None:
+                return Job.from_row(row), True
+        if len(self.active) >= self.settings.queue_limit:
+            raise QueueFull(f"{len(self.active)} jobs are queued or running (queue_limit = "
+                            f"{self.settings.queue_limit}); try again later", self.retry_after())
+        if not self._ready.is_set() and self.connect_error:
+            raise JobsUnavailable(self.connect_error)
+        if gpu and self._ready.is_set() and (why := await self._no_gpu()):
+            raise ConfigError(("config", "device"), why)
+        job = Job(id=secrets.token_urlsafe(16), config=config, config_hash=h, gpu=gpu,
+                  status="queued", created=time.time())
+        job.emit("status", {"status": "queued"})
+        self.active[job.id] = job  # holds the queue slot across the await below
+        try:
+            await self._db(self.store.insert, {**job.view(), "config_hash": h, "created": job.created,
+                                               "events": job.take_pending()})
+        except BaseException:
+            self.active.pop(job.id, None)
+            raise
+        self._spawn(self._run(job))
+        return job, False
+
+    async def get(self, job_id: str, events: bool = False) -> Job | None:
+        job = self.active.get(job_id) or self.recent.get(job_id)
+        if job is not None or self.store is None or len(job_id) > 64:
+            return job
+        row = await self._db(self.store.get, job_id)
+        if row is None:
+            return None
+        return Job.from_row(row, await self._db(self.store.events, job_id) if events else ())
+
+    async def list(self, limit: int, offset: int) -> list[dict]:
+        rows = await self._db(self.store.list, limit, offset)
+        out = []
+        for row in rows:
+            job = self.active.get(row["id"]) or self.recent.get(row["id"])
+            out.append(job.view(with_result=False) if job else Job.from_row(row).view(with_result=False))
+        return out
+
+    async def weights(self, job_id: str) -> bytes | None:
+        job = self.active.get(job_id) or self.recent.get(job_id)
+        if job is not None and job.weights is not None:
+            return job.weights
+        return await self._db(self.store.weights, job_id)
+
+    async def cancel(self, job_id: str) -> Job | None:
+        """Stop a job. Queued: cancelled at once. Running: its worker is told through a
+        distributed.Event and stops at its next poll; after CANCEL_WAIT_S it is marked cancelled
+        whatever the worker does."""
+        job = self.active.get(job_id)
+        if job is None:
+            return await self.get(job_id)
+        if job.status == "queued":
+            self._finish(job, "cancelled")
+            self._spawn(self._stop_remote(job))
+            return job
+        try:
+            await asyncio.wait_for(self._set_cancel(job.id), CANCEL_WAIT_S)
+            await asyncio.wait_for(job.done.wait(), CANCEL_WAIT_S)
+        except TimeoutError:
+            if job.status in ACTIVE:
+                self._finish(job, "cancelled", error="cancelled; the worker had not stopped yet")
+                self._spawn(self._stop_remote(job))
+        return job
+
+    async def stream(self, job: Job, after: int) -> AsyncIterator[bytes]:
+        """SSE: events numbered after ``after``, then new ones as they come, until the job ends.
+        Waiting never blocks the loop; a comment line keeps idle connections open."""
+        yield b"retry: 2000\n\n"
+        pos = max(0, after)
+        while True:
+            n = len(job.frames)
+            if pos < n:
+                chunk = b"".join(job.frames[pos:n])
+                pos = n
+                yield chunk
+                continue
+            if job.status in TERMINAL or self._closing:
+                return
+            try:
+                await asyncio.wait_for(job.changed.wait(), KEEPALIVE_S)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+
+    def retry_after(self) -> int:
+        """Seconds until a slot is likely free: the mean duration of recent jobs, within [1, 300]."""
+        mean = sum(self.durations) / len(self.durations) if self.durations else 5.0
+        return int(min(300, max(1, math.ceil(mean))))
+
+    # -- one job's life -------------------------------------------------------------------------
+
+    async def _run(self, job: Job) -> None:
+        try:
+            try:
+                await asyncio.wait_for(self._ready.wait(), CONNECT_WAIT_S)
+            except TimeoutError:
+                self._finish(job, "failed", error=self.connect_error or "the Dask cluster did not start")
+                return
+            if job.status != "queued":
+                return
+            if job.gpu and (why := await self._no_gpu()):
+                self._finish(job, "failed", error=why)
+                return
+            if job.status != "queued":
+                return
+            job.future = self.client.submit(
+                run_training, job.id, job.config, float(self.settings.job_timeout_s),
+                key=KEY_PREFIX + job.id, pure=False, retries=0,
+                resources={"GPU": 1} if job.gpu else None,
+            )
+            out = await job.future
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # the task raised, or its future was lost or cancelled
+            if job.status in ACTIVE:
+                self._finish(job, "failed", error=_describe(e))
+            return
+        finally:
+            job.future = None
+        if job.status not in ACTIVE:  # already decided: cancelled, worker died, time limit
+            return
+        stopped, result, weights = out.get("stopped"), out.get("result"), out.get("weights")
+        if stopped == "cancelled":
+            self._finish(job, "cancelled", result=result, weights=weights)
+        elif stopped == "time limit":
+            self._finish(job, "failed", result=result, weights=weights,
+                         error=f"time limit: the run took longer than job_timeout_s = "
+                               f"{self.settings.job_timeout_s:g} s")
+        else:
+            self._finish(job, "succeeded", result=result, weights=weights)
+
+    def _finish(self, job: Job, status: str, error: str | None = None,
+                result: dict | None = None, weights: bytes | None = None) -> None:
+        """Decide a job's end (once): state, final status event, record written in order."""
+        if job.status in TERMINAL:
+            return
+        job.status, job.finished, job.error = status, time.time(), error
+        if result is not None:
+            job.result = result
+        if weights is not None:
+            job.weights, job.has_weights = weights, True
+        if job.watchdog is not None:
+            job.watchdog.cancel()
+        if job.started is not None and status == "succeeded":
+            self.durations.append(job.finished - job.started)
+        final = {"status": status, "error": error}
+        if job.result:
+            final.update({k: job.result.get(k) for k in ("train_accuracy", "test_accuracy")})
+        job.emit("status", final)
+        job.done.set()
+        self.active.pop(job.id, None)
+        self.recent[job.id] = job
+        while len(self.recent) > RECENT_JOBS:
+            self.recent.popitem(last=False)
+        self._write(job.id, {"status": status, "finished": job.finished, "error": error,
+                             "progress": job.progress, "result": job.result,
+                             "weights": weights}, job.take_pending())
+        if status in ("succeeded", "failed", "cancelled", "interrupted"):
+            log.info("job %s %s%s", job.id, status, f": {error}" if error else "")
+
+    async def _stop_remote(self, job: Job) -> None:
+        """Make sure no stray execution of a decided job keeps a worker busy."""
+        fut = job.future
+        if fut is not None:
+            await _quietly(fut.cancel(reason="job ended"), 5)
+        if job.started is not None or job.status == "cancelled":
+            await _quietly(self._set_cancel(job.id), 5)
+
+    async def _set_cancel(self, job_id: str) -> None:
+        if self.client is None:
+            return
+        from distributed import Event
+
+        ev = Event(CANCEL_PREFIX + job_id, client=self.client)
+        await ev.set()
+        # The flag lives on the scheduler; clear it once no execution can still be polling it.
+        loop = asyncio.get_running_loop()
+        loop.call_later(self.settings.job_timeout_s + WATCHDOG_GRACE_S,
+                        lambda: self._spawn(_quietly(ev.clear(), 5)))
+
+    # -- what the cluster tells us (handlers run on the event loop) -----------------------------
+
+    def _on_progress(self, event: tuple[float, dict]) -> None:
+        _, msg = event
+        job = self.active.get(msg.get("job")) if isinstance(msg, dict) else None
+        if job is None:  # another server's job, or one already decided
+            return
+        kind, data = msg.get("type"), msg.get("data") or {}
+        if kind == "started":
+            job.status, job.started, job.worker = "running", time.time(), data.get("worker")
+            job.emit("status", {"status": "running", "worker": job.worker})
+            loop = asyncio.get_running_loop()
+            job.watchdog = loop.call_later(self.settings.job_timeout_s + WATCHDOG_GRACE_S,
+                                           self._expire, job.id)
+            self._write(job.id, {"status": "running", "started": job.started, "worker": job.worker},
+                        job.take_pending())
+            return
+        job.progress = {**job.progress, **{k: data[k] for k in PROGRESS_KEYS if k in data},
+                        "epochs": job.config.get("epochs")}
+        job.emit(kind, data)
+        now = time.monotonic()
+        if now - job.last_flush >= FLUSH_EVERY_S:
+            job.last_flush = now
+            self._write(job.id, {"progress": job.progress}, job.take_pending())
+
+    def _on_cluster_event(self, event: tuple[float, dict]) -> None:
+        _, msg = event
+        if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+            return
+        worker = msg.get("worker")
+        for job in list(self.active.values()):
+            if job.status == "running" and job.worker == worker:
+                how = "retired" if msg.get("expected") else "died (killed, crashed or out of memory)"
+                self._finish(job, "failed", error=f"worker {worker} {how} while running this job")
+                self._spawn(self._stop_remote(job))
+
+    def _expire(self, job_id: str) -> None:
+        job = self.active.get(job_id)
+        if job is not None and job.status == "running":
+            self._finish(job, "failed", error=f"time limit: no result {WATCHDOG_GRACE_S:g} s after "
+                                              f"job_timeout_s = {self.settings.job_timeout_s:g} s")
+            self._spawn(self._stop_remote(job))
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _no_gpu(self) -> str | None:
+        """Why a GPU job cannot run here, or None when some worker offers ``GPU``."""
+        try:
+            info = await asyncio.wait_for(self.client.scheduler.identity(n_workers=-1), 10)
+        except Exception:
+            return None  # cannot tell now; the job waits for a GPU worker
+        workers = info.get("workers", {})
+        if any((w.get("resources") or {}).get("GPU", 0) >= 1 for w in workers.values()):
+            return None
+        return (f"device 'cuda' needs a GPU worker (started with --resources GPU=1); none of this "
+                f"cluster's {len(workers)} workers has one")
+
+    async def _db(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.wrap_future(self._db_thread.submit(fn, *args))
+
+    def _write(self, job_id: str, fields: dict, events: list) -> None:
+        """Queue a record write; writes run in submission order on the database thread."""
+        if self.store is None:
+            return
+        fields = {k: v for k, v in fields.items() if v is not None or k in ("error",)}
+        fut: ThreadFuture = self._db_thread.submit(self.store.update, job_id, fields, events)
+        wrapped = asyncio.wrap_future(fut)
+        self._writes.add(wrapped)
+        wrapped.add_done_callback(self._write_done)
+
+    def _write_done(self, fut: asyncio.Future) -> None:
+        self._writes.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("writing a job record failed", exc_info=fut.exception())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _describe(e: BaseException) -> str:
+    name = type(e).__name__
+    if name == "KilledWorker":
+        return f"the worker running this job died: {e}"
+    if name in ("FutureCancelledError", "CancelledError"):
+        return f"the cluster dropped the job: {e}" if str(e) else "the cluster dropped the job"
+    return f"{name}: {e}"
+
+
+def _local_gpu_resources() -> dict[str, float] | None:
+    """Workers of the in-process cluster offer GPU=1 when this machine has CUDA."""
+    try:
+        import torch
+
+        return {"GPU": 1} if torch.cuda.is_available() else None
+    except Exception:
+        return None
+
+
+async def _quietly(aw: Any, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(aw, timeout)
+    except Exception:
+        log.debug("ignored while stopping", exc_info=True)
+
+
+def history_csv(result: Mapping[str, Any] | None) -> str:
+    """The per-epoch history as CSV: one row per epoch, one column per series of that length."""
+    hist = (result or {}).get("history") or {}
+    series = {k: v for k, v in hist.items() if isinstance(v, list) and all(
+        x is None or isinstance(x, bool | int | float) for x in v)}
+    n = max((len(v) for v in series.values()), default=0)
+    cols = [k for k, v in series.items() if len(v) == n]
+    if cols and "epoch" not in cols:
+        cols = ["epoch", *cols]
+        series["epoch"] = list(range(1, n + 1))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for i in range(n):
+        w.writerow(["" if series[c][i] is None else series[c][i] for c in cols])
+    return buf.getvalue()

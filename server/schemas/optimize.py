@@ -1,0 +1,241 @@
+"""Request/response models of the gradient-descent lab: optimizers with torch.optim's names,
+hyperparameters, defaults and bounds; functions by name or typed expression; schedules."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from .common import FiniteFloat, Strict
+
+FunctionName = Literal["quadratic", "rosenbrock", "beale", "himmelblau", "saddle", "booth", "rastrigin"]
+
+Lr = Annotated[float, Field(gt=0, le=10, allow_inf_nan=False, description="learning rate η", json_schema_extra={"log": True})]
+Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+WeightDecay = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="L2 penalty λ")]
+Eps = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, description="ε added to the denominator", json_schema_extra={"log": True})]
+Momentum = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, description="momentum μ")]
+
+
+class FunctionRef(Strict):
+    """A built-in test function by `name` (with `k` for quadratic), or a typed `expression` in x, y."""
+
+    name: FunctionName | None = Field(None, description="built-in test function")
+    k: float | None = Field(None, ge=1, le=1000, allow_inf_nan=False, description="condition number of `quadratic`")
+    expression: str | None = Field(
+        None, min_length=1, max_length=200, description="f(x, y) typed by the user, e.g. sin(x)*cos(y) + 0.1*x**2"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> FunctionRef:
+        if (self.name is None) == (self.expression is None):
+            raise ValueError("give exactly one of function.name or function.expression")
+        if self.k is not None and self.name != "quadratic":
+            raise ValueError("k applies only to function.name = 'quadratic'")
+        return self
+
+
+class SGD(Strict):
+    name: Literal["sgd"]
+    lr: Lr = 0.001
+    momentum: Momentum = 0.0
+    dampening: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, description="dampening of momentum")
+    nesterov: bool = Field(False, description="Nesterov momentum (needs momentum > 0, dampening = 0)")
+    weight_decay: WeightDecay = 0.0
+
+    @model_validator(mode="after")
+    def _nesterov(self) -> SGD:
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise ValueError("nesterov requires momentum > 0 and dampening = 0")
+        return self
+
+
+class Adagrad(Strict):
+    name: Literal["adagrad"]
+    lr: Lr = 0.01
+    lr_decay: float = Field(0.0, ge=0, le=10, allow_inf_nan=False, description="learning-rate decay")
+    weight_decay: WeightDecay = 0.0
+    initial_accumulator_value: float = Field(0.0, ge=0, le=100, allow_inf_nan=False)
+    eps: Eps = 1e-10
+
+
+class RMSprop(Strict):
+    name: Literal["rmsprop"]
+    lr: Lr = 0.01
+    alpha: float = Field(0.99, ge=0, lt=1, allow_inf_nan=False, description="smoothing constant α")
+    eps: Eps = 1e-8
+    weight_decay: WeightDecay = 0.0
+    momentum: Momentum = 0.0
+    centered: bool = Field(False, description="normalize by the estimated variance of the gradient")
+
+
+class Adam(Strict):
+    name: Literal["adam"]
+    lr: Lr = 0.001
+    betas: tuple[Beta, Beta] = Field((0.9, 0.999), description="(β₁, β₂): decay of the moment estimates")
+    eps: Eps = 1e-8
+    weight_decay: WeightDecay = 0.0
+    amsgrad: bool = Field(False, description="use the running maximum of the second moment")
+
+
+class AdamW(Adam):
+    name: Literal["adamw"]  # type: ignore[assignment]
+    weight_decay: WeightDecay = 0.01
+
+
+class LBFGS(Strict):
+    name: Literal["lbfgs"]
+    lr: Lr = 1.0
+    max_iter: int = Field(20, ge=1, le=100, description="iterations per step")
+    history_size: int = Field(100, ge=1, le=100, description="curvature pairs kept")
+    tolerance_grad: float = Field(1e-7, ge=0, le=1, allow_inf_nan=False)
+    tolerance_change: float = Field(1e-9, ge=0, le=1, allow_inf_nan=False)
+    line_search_fn: Literal["strong_wolfe"] | None = Field(None, description="None or 'strong_wolfe'")
+
+
+Optimizer = Annotated[SGD | Adagrad | RMSprop | Adam | AdamW | LBFGS, Field(discriminator="name")]
+OPTIMIZER_MODELS = {m.model_fields["name"].annotation.__args__[0]: m for m in (SGD, Adagrad, RMSprop, Adam, AdamW, LBFGS)}
+
+Steps = Annotated[int, Field(ge=1, le=10_000)]
+Gamma = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, description="multiplicative decay γ")]
+EtaMin = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="final learning rate")]
+
+
+class Constant(Strict):
+    name: Literal["constant"]
+
+
+class StepLR(Strict):
+    name: Literal["step"]
+    step_size: Steps = 100
+    gamma: Gamma = 0.5
+
+
+class Exponential(Strict):
+    name: Literal["exponential"]
+    gamma: Gamma = 0.99
+
+
+class Cosine(Strict):
+    name: Literal["cosine"]
+    T_max: Steps | None = Field(None, description="half-period in steps; default: all steps")
+    eta_min: EtaMin = 0.0
+
+
+class WarmupCosine(Strict):
+    name: Literal["warmup_cosine"]
+    warmup_steps: Annotated[int, Field(ge=0, le=10_000)] = 50
+    eta_min: EtaMin = 0.0
+
+
+class OneCycle(Strict):
+    name: Literal["onecycle"]
+    pct_start: float = Field(0.3, gt=0, lt=1, allow_inf_nan=False, description="share of steps rising")
+    div_factor: float = Field(25.0, ge=1, le=1e4, allow_inf_nan=False, description="max_lr / initial lr")
+    final_div_factor: float = Field(1e4, ge=1, le=1e6, allow_inf_nan=False, description="initial lr / final lr")
+
+
+Schedule = Annotated[Constant | StepLR | Exponential | Cosine | WarmupCosine | OneCycle, Field(discriminator="name")]
+SCHEDULE_MODELS = {m.model_fields["name"].annotation.__args__[0]: m for m in (Constant, StepLR, Exponential, Cosine, WarmupCosine, OneCycle)}
+
+MAX_POINTS = 2_000_000
+Point = tuple[FiniteFloat, FiniteFloat]
+
+
+class OptimizeRequest(Strict):
+    function: FunctionRef
+    optimizers: list[Optimizer] = Field(min_length=1, max_length=10)
+    starts: list[Annotated[Point, Field()]] = Field(min_length=1, max_length=256, description="start points [x, y]")
+    steps: int = Field(200, ge=1, le=10_000)
+    schedule: Schedule | None = None
+
+    @model_validator(mode="after")
+    def _budget(self) -> OptimizeRequest:
+        n = len(self.optimizers) * len(self.starts) * (self.steps + 1)
+        if n > MAX_POINTS:
+            raise ValueError(
+                f"optimizers × starts × (steps + 1) must be at most {MAX_POINTS}; got {n}"
+            )
+        for i, p in enumerate(self.starts):
+            if abs(p[0]) > 1e6 or abs(p[1]) > 1e6:
+                raise ValueError(f"starts[{i}] must lie within |x|, |y| ≤ 1e6; got {list(p)}")
+        return self
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "function": {"name": "rosenbrock"},
+                    "optimizers": [
+                        {"name": "sgd", "lr": 0.001, "momentum": 0.9},
+                        {"name": "adam", "lr": 0.05},
+                    ],
+                    "starts": [[-1.5, 2.0]],
+                    "steps": 500,
+                    "schedule": {"name": "cosine"},
+                }
+            ]
+        }
+    }
+
+
+class Trajectory(Strict):
+    optimizer: int = Field(description="index into the request's optimizers")
+    start: int = Field(description="index into the request's starts")
+    x: list[float | None]
+    y: list[float | None]
+    loss: list[float | None]
+    grad_norm: list[float | None]
+    lr: list[float | None]
+    diverged: bool
+    diverged_at: int | None = Field(description="step at which the run left the finite / |f| ≤ 1e12 range")
+
+
+class OptimizeResponse(Strict):
+    trajectories: list[Trajectory]
+
+
+Range = tuple[FiniteFloat, FiniteFloat]
+
+
+class SurfaceRequest(Strict):
+    function: FunctionRef
+    x_range: Range = Field(description="[a, b], a < b, |a|, |b| ≤ 1e6")
+    y_range: Range = Field(description="[c, d], c < d, |c|, |d| ≤ 1e6")
+    resolution: int = Field(100, ge=2, le=1000, description="grid points per axis")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SurfaceRequest:
+        for field in ("x_range", "y_range"):
+            lo, hi = getattr(self, field)
+            if not lo < hi:
+                raise ValueError(f"{field} must satisfy a < b; got [{lo}, {hi}]")
+            if max(abs(lo), abs(hi)) > 1e6:
+                raise ValueError(f"{field} must lie within ±1e6; got [{lo}, {hi}]")
+        return self
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [{"function": {"name": "himmelblau"}, "x_range": [-5, 5], "y_range": [-5, 5], "resolution": 200}]
+        }
+    }
+
+
+class SurfaceResponse(Strict):
+    x: list[float]
+    y: list[float]
+    z: list[list[float | None]] = Field(description="z[i][j] = f(x[j], y[i]); null where not finite")
+
+
+class ExpressionRequest(Strict):
+    expression: str = Field(min_length=1, max_length=200, description="f(x, y)")
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"expression": "sin(x)*cos(y) + 0.1*x**2"}]}}
+
+
+class ExpressionResponse(Strict):
+    latex: str
+    mathml: str
+    gradient_latex: tuple[str, str]
+    gradient_mathml: tuple[str, str]

@@ -1,0 +1,521 @@
+"""The optimizer engine against torch.optim and torch.optim.lr_scheduler, in float64."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from compute import optim
+from compute.optim import OPTIMIZERS, SCHEDULES, lr_schedule, optimize
+from compute.surfaces import FUNCTIONS, Objective, get_function
+
+RTOL = 1e-8  # relative to max(1, |value|)
+
+TORCH_F = {
+    "quadratic": lambda x, y: 0.5 * (x**2 + 10.0 * y**2),
+    "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+    "beale": lambda x, y: (
+        (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+    ),
+    "himmelblau": lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
+    "saddle": lambda x, y: x**2 - y**2,
+    "booth": lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
+    "rastrigin": lambda x, y: (
+        20 + x**2 - 10 * torch.cos(2 * math.pi * x) + y**2 - 10 * torch.cos(2 * math.pi * y)
+    ),
+}
+
+STARTS = {
+    "quadratic": [[2.0, 1.5], [-1.0, -2.5], [0.5, 0.1]],
+    "rosenbrock": [[-1.5, 2.0], [0.0, 0.0], [1.5, -0.5]],
+    "beale": [[1.0, 1.0], [-2.0, 2.0], [3.5, -1.0]],
+    "himmelblau": [[0.0, 0.0], [-4.0, 4.0], [1.0, -3.0]],
+    "saddle": [[1.0, 0.01], [-1.5, -0.3], [0.2, 1.0]],
+    "booth": [[-8.0, 8.0], [5.0, -5.0], [0.0, 0.0]],
+    "rastrigin": [[2.2, -1.7], [-0.4, 0.3], [4.0, 4.5]],
+}
+
+CONFIGS = {
+    "sgd": {"name": "sgd", "lr": 1e-3},
+    "sgd-nesterov-wd": {
+        "name": "sgd",
+        "lr": 1e-3,
+        "momentum": 0.9,
+        "nesterov": True,
+        "weight_decay": 0.01,
+    },
+    "sgd-momentum-dampening": {"name": "sgd", "lr": 2e-3, "momentum": 0.8, "dampening": 0.3},
+    "adagrad": {
+        "name": "adagrad",
+        "lr": 0.3,
+        "lr_decay": 0.01,
+        "weight_decay": 0.01,
+        "initial_accumulator_value": 0.1,
+    },
+    "rmsprop": {"name": "rmsprop", "lr": 0.01},
+    "rmsprop-centered-momentum-wd": {
+        "name": "rmsprop",
+        "lr": 3e-3,
+        "momentum": 0.9,
+        "centered": True,
+        "weight_decay": 0.01,
+    },
+    "adam": {"name": "adam", "lr": 0.05},
+    "adam-amsgrad-wd": {"name": "adam", "lr": 0.05, "amsgrad": True, "weight_decay": 0.1},
+    "adamw": {"name": "adamw", "lr": 0.05, "betas": [0.8, 0.99]},
+    "lbfgs": {"name": "lbfgs"},
+    "lbfgs-wolfe-short-history": {
+        "name": "lbfgs",
+        "line_search_fn": "strong_wolfe",
+        "history_size": 3,
+        "max_iter": 8,
+    },
+}
+
+TORCH_OPT = {
+    "sgd": torch.optim.SGD,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "lbfgs": torch.optim.LBFGS,
+}
+
+
+def torch_scheduler(opt, schedule, steps):
+    if schedule is None:
+        return None
+    s = dict(schedule)
+    name = s.pop("name")
+    sch = torch.optim.lr_scheduler
+    if name == "constant":
+        return None
+    if name == "step":
+        return sch.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
+    if name == "exponential":
+        return sch.ExponentialLR(opt, gamma=s["gamma"])
+    if name == "cosine":
+        return sch.CosineAnnealingLR(opt, T_max=s.get("T_max") or steps, eta_min=s["eta_min"])
+    if name == "onecycle":
+        return sch.OneCycleLR(
+            opt,
+            max_lr=opt.param_groups[0]["lr"],
+            total_steps=steps,
+            pct_start=s["pct_start"],
+            div_factor=s["div_factor"],
+            final_div_factor=s["final_div_factor"],
+            anneal_strategy="cos",
+            cycle_momentum=False,
+        )
+    if name == "warmup_cosine":
+        w, eta, lr = s["warmup_steps"], s["eta_min"], opt.param_groups[0]["lr"]
+
+        def factor(t):  # the usual warmup + cosine, written independently of compute.optim
+            if t < w:
+                return t / w
+            progress = (t - w) / max(1, steps - w)
+            return (eta + (lr - eta) * 0.5 * (1 + math.cos(math.pi * progress))) / lr
+
+        return sch.LambdaLR(opt, factor)
+    raise AssertionError(name)
+
+
+def torch_run(fname, config, starts, steps, schedule=None):
+    """Points (S, steps+1, 2) of torch.optim from each start; first-order ones batched."""
+    f = TORCH_F[fname]
+    cfg = dict(config)
+    name = cfg.pop("name")
+    if "betas" in cfg:
+        cfg["betas"] = tuple(cfg["betas"])
+    starts = np.asarray(starts, dtype=np.float64)
+    if name == "lbfgs":
+        out = []
+        for s in starts:
+            p = torch.tensor(s, dtype=torch.float64, requires_grad=True)
+            opt = torch.optim.LBFGS([p], **cfg)
+            sched = torch_scheduler(opt, schedule, steps)
+
+            def closure(p=p, opt=opt):
+                opt.zero_grad()
+                loss = f(p[0], p[1])
+                loss.backward()
+                return loss
+
+            pts = [p.detach().clone()]
+            for _ in range(steps):
+                try:
+                    opt.step(closure)
+                except IndexError:  # torch's line search fails on a nan loss: diverged
+                    pts += [torch.full((2,), math.nan, dtype=torch.float64)] * (steps + 1 - len(pts))
+                    break
+                if sched is not None:
+                    sched.step()
+                pts.append(p.detach().clone())
+            out.append(torch.stack(pts).numpy())
+        return np.stack(out)
+    # independent starts as rows of one tensor: every first-order rule is elementwise
+    p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+    opt = TORCH_OPT[name]([p], **cfg)
+    sched = torch_scheduler(opt, schedule, steps)
+    pts = [p.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        f(p[:, 0], p[:, 1]).sum().backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        pts.append(p.detach().clone())
+    return torch.stack(pts, dim=1).numpy()
+
+
+def valid_prefix(fname, pts):
+    """Per start, the number of leading points where torch's run is valid (finite, |f| <= 1e12)."""
+    with np.errstate(all="ignore"):
+        t = torch.tensor(pts)
+        x, y = t[..., 0].requires_grad_(), t[..., 1].requires_grad_()
+        v = TORCH_F[fname](x, y)
+        gx, gy = torch.autograd.grad(v.sum(), (x, y))
+    ok = (v.abs() <= 1e12) & gx.isfinite() & gy.isfinite() & x.isfinite() & y.isfinite()
+    ok = ok.detach().numpy()
+    return np.where(ok.all(1), ok.shape[1], np.argmin(ok, axis=1))
+
+
+def assert_agree(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    scale = np.maximum(1.0, np.abs(want))
+    bad = ~(np.abs(got - want) <= RTOL * scale)
+    if bad.any():
+        i = np.argwhere(bad)[0]
+        raise AssertionError(
+            f"{bad.sum()} entries differ; first at {tuple(i)}: got {got[tuple(i)]!r}, "
+            f"torch {want[tuple(i)]!r}"
+        )
+
+
+def horizon(a, b):
+    """First step where two runs (S, T+1, 2) from starts 1e-13 apart part by more than 1e-6."""
+    with np.errstate(invalid="ignore"):
+        apart = ~(np.abs(a - b) <= 1e-6 * np.maximum(1.0, np.abs(a))).all(-1)
+    apart &= ~(np.isnan(a).all(-1) & np.isnan(b).all(-1))
+    return np.where(apart.any(-1), np.argmax(apart, axis=-1), a.shape[-2])
+
+
+def check_against_torch(fname, config, steps, schedule=None, starts=None):
+    """Our run against torch's, point by point, as far as the run is well conditioned.
+
+    Where the same run from starts moved by 1e-13 parts from it, rounding differences are
+    amplified more than 1e7-fold and no two float64 implementations (torch uses FMA, we do not)
+    can agree to 1e-8; the comparison stops there. Returns the result and the horizons.
+    """
+    obj = get_function(fname)
+    starts = np.asarray(STARTS[fname] if starts is None else starts, dtype=np.float64)
+    res = optimize(obj, [config], starts, steps, schedule)
+    shadow = optimize(obj, [config], starts + 1e-13, steps, schedule)
+    h = horizon(res.xy[0], shadow.xy[0])
+    want = torch_run(fname, config, starts, steps, schedule)
+    n_valid = valid_prefix(fname, want)
+    for s in range(len(starts)):
+        n = min(n_valid[s], h[s])
+        assert_agree(res.xy[0, s, :n], want[s, :n])
+        assert_agree(res.loss[0, s, :n], TORCH_F[fname](*torch.tensor(want[s, :n]).T).numpy())
+        if h[s] <= n_valid[s]:
+            continue  # torch diverged after the horizon, or not at all
+        assert res.length[0, s] >= n_valid[s]
+        if n_valid[s] <= steps:  # torch diverged: so do we, at the same step
+            assert res.diverged_at[0, s] == n_valid[s]
+            assert np.isnan(res.xy[0, s, n_valid[s]:]).all()
+            assert np.isnan(res.loss[0, s, n_valid[s]:]).all()
+        else:
+            assert res.diverged_at[0, s] == -1
+    return res, h
+
+
+@pytest.mark.parametrize("config", list(CONFIGS))
+@pytest.mark.parametrize("fname", list(FUNCTIONS))
+def test_matches_torch_optim(fname, config):
+    cfg = CONFIGS[config]
+    steps = 100 if fname == "rastrigin" else 300
+    _, h = check_against_torch(fname, cfg, steps)
+    HORIZONS[fname, config] = h.tolist()
+
+
+HORIZONS: dict = {}
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+@pytest.mark.parametrize("config", ["sgd-nesterov-wd", "adam", "lbfgs"])
+def test_matches_torch_with_schedule(schedule, config):
+    params = {
+        "step": {"step_size": 40, "gamma": 0.5},
+        "exponential": {"gamma": 0.99},
+        "cosine": {"eta_min": 1e-4},
+        "warmup_cosine": {"warmup_steps": 20, "eta_min": 1e-4},
+        "onecycle": {"pct_start": 0.25, "div_factor": 10.0, "final_div_factor": 100.0},
+    }
+    sched = {"name": schedule, **params.get(schedule, {})}
+    steps = 30 if config == "lbfgs" else 200
+    res, _ = check_against_torch("rosenbrock", CONFIGS[config], steps, sched)
+    assert_agree(
+        res.lr[0, :steps],
+        lr_schedule(schedule, CONFIGS[config].get("lr", 1.0), steps, **params.get(schedule, {})),
+    )
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+def test_lr_schedule_matches_torch_scheduler(schedule):
+    steps, lr = 97, 0.3
+    params = {
+        "step": {"step_size": 10, "gamma": 0.7},
+        "exponential": {"gamma": 0.95},
+        "cosine": {"T_max": 40, "eta_min": 0.01},
+        "warmup_cosine": {"warmup_steps": 13, "eta_min": 0.02},
+        "onecycle": {"pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4},
+    }
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=lr)
+    sched = torch_scheduler(opt, {"name": schedule, **params.get(schedule, {})}, steps)
+    want = []
+    for _ in range(steps):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if sched is not None:
+            sched.step()
+    got = lr_schedule(schedule, lr, steps, **params.get(schedule, {}))
+    assert got.shape == (steps,)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_default_schedule_params_and_cosine_default_t_max():
+    got = lr_schedule("cosine", 1.0, 10)
+    assert got[0] == 1.0 and got[5] == pytest.approx(0.5)
+    assert np.all(np.diff(got) < 0)
+    w = lr_schedule("warmup_cosine", 1.0, 100, warmup_steps=10)
+    assert w[0] == 0.0 and w[10] == 1.0 and w[5] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_engines_agree_with_the_compiled_kernel(backend):
+    configs = list(CONFIGS.values())
+    if backend == "python":
+        configs = [c for c in configs if c["name"] in ("adam", "lbfgs")]
+    for fname in ("rosenbrock", "himmelblau", "saddle"):
+        obj = get_function(fname)
+        steps = 60
+        want = optimize(obj, configs, STARTS[fname], steps, {"name": "cosine"})
+        got = optimize(obj, configs, STARTS[fname], steps, {"name": "cosine"}, backend=backend)
+        np.testing.assert_array_equal(got.length, want.length)
+        np.testing.assert_array_equal(got.diverged_at, want.diverged_at)
+        for a, b in ((got.xy, want.xy), (got.loss, want.loss), (got.grad_norm, want.grad_norm)):
+            ok = np.isfinite(b)
+            assert (np.isnan(a) == np.isnan(b)).all()
+            assert_agree(a[ok], b[ok])
+
+
+def _hand_objective(k=3.0):
+    """A user objective (as compute.expressions would build): f = x² + k·sin(y)² + xy / 4."""
+    return Objective(
+        name="x^2 + k sin(y)^2 + xy/4",
+        latex=r"x^2 + k\sin^2 y + xy/4",
+        f=lambda x, y: x**2 + k * np.sin(y) ** 2 + x * y / 4,
+        grad=lambda x, y: (2 * x + y / 4, 2 * k * np.sin(y) * np.cos(y) + x / 4),
+        hess=lambda x, y: (2 + 0 * x, 0.25 + 0 * x, 2 * k * np.cos(2 * y)),
+    )
+
+
+def test_user_objective_matches_torch():
+    obj = _hand_objective()
+    starts = [[1.5, 1.0], [-2.0, -0.5], [0.3, 2.5]]
+    configs = [
+        CONFIGS[c]
+        for c in (
+            "sgd-nesterov-wd",
+            "rmsprop-centered-momentum-wd",
+            "adam-amsgrad-wd",
+            "adamw",
+            "adagrad",
+            "lbfgs",
+            "lbfgs-wolfe-short-history",
+        )
+    ]
+    steps = 80
+    res = optimize(obj, configs, starts, steps, {"name": "step", "step_size": 30, "gamma": 0.5})
+    TORCH_F["hand"] = lambda x, y: x**2 + 3.0 * torch.sin(y) ** 2 + x * y / 4
+    try:
+        for i, cfg in enumerate(configs):
+            want = torch_run(
+                "hand",
+                cfg,
+                starts,
+                80 if cfg["name"] != "lbfgs" else steps,
+                {"name": "step", "step_size": 30, "gamma": 0.5},
+            )
+            assert_agree(res.xy[i], want)
+    finally:
+        del TORCH_F["hand"]
+    assert (res.diverged_at == -1).all()
+
+
+def test_user_objective_equals_builtin_by_formula():
+    # rosenbrock typed by hand runs the numpy engine; it must agree with the compiled kernel
+    hand = Objective(
+        name="rosenbrock by hand",
+        latex="",
+        f=lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+        grad=lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
+        hess=lambda x, y: (0 * x, 0 * x, 0 * x),
+    )
+    configs = [CONFIGS[c] for c in ("sgd-nesterov-wd", "adam", "rmsprop", "lbfgs")]
+    a = optimize(hand, configs, STARTS["rosenbrock"], 200)
+    b = optimize(get_function("rosenbrock"), configs, STARTS["rosenbrock"], 200)
+    np.testing.assert_array_equal(a.length, b.length)
+    assert_agree(a.xy[np.isfinite(b.xy)], b.xy[np.isfinite(b.xy)])
+
+
+def test_divergence_is_flagged_at_the_first_bad_step():
+    res, _ = check_against_torch("rosenbrock", {"name": "sgd", "lr": 1.0}, 50)
+    d = res.diverged_at[0]
+    assert (d > 0).all() and (res.length[0] == d).all()
+    for s, n in enumerate(d):
+        assert np.isfinite(res.xy[0, s, :n]).all()
+        assert np.isnan(res.xy[0, s, n:]).all() and np.isnan(res.grad_norm[0, s, n:]).all()
+        assert (np.abs(res.loss[0, s, :n]) <= optim.DIVERGE).all()
+
+
+def test_divergence_on_user_objective_and_invalid_start():
+    obj = Objective(
+        name="log",
+        latex=r"-\log x",
+        f=lambda x, y: -np.log(x) + y**2,
+        grad=lambda x, y: (-1 / x, 2 * y),
+        hess=lambda x, y: (1 / x**2, 0 * x, 2 + 0 * x),
+    )
+    res = optimize(obj, [{"name": "sgd", "lr": 0.5}, {"name": "lbfgs"}], [[0.1, 1.0], [-1, 0]], 20)
+    assert (res.diverged_at[:, 1] == 0).all() and (res.length[:, 1] == 0).all()
+    assert np.isnan(res.xy[:, 1]).all()
+    # sgd from x = 0.1 jumps to x = 5.1 then keeps going; never invalid: log is finite for x > 0
+    assert res.length[0, 0] == 21
+
+
+def test_result_shapes_and_lr():
+    res = optimize(
+        get_function("booth"),
+        [{"name": "adam", "lr": 0.1}, {"name": "sgd"}],
+        np.zeros((5, 2)),
+        7,
+        {"name": "exponential", "gamma": 0.5},
+    )
+    assert res.xy.shape == (2, 5, 8, 2)
+    assert res.loss.shape == res.grad_norm.shape == (2, 5, 8)
+    assert res.lr.shape == (2, 8) and res.length.shape == res.diverged_at.shape == (2, 5)
+    assert res.xy.dtype == np.float64 and res.length.dtype == np.int64
+    np.testing.assert_allclose(res.lr[0], 0.1 * 0.5 ** np.arange(8))
+    np.testing.assert_allclose(res.lr[1], 1e-3 * 0.5 ** np.arange(8))
+    assert res.configs[0] == {
+        "name": "adam",
+        "lr": 0.1,
+        "betas": (0.9, 0.999),
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "amsgrad": False,
+    }
+    assert res.configs[1]["momentum"] == 0.0
+
+
+def test_deterministic_bit_for_bit():
+    args = (get_function("rastrigin"), list(CONFIGS.values()), STARTS["rastrigin"], 50)
+    a, b = optimize(*args), optimize(*args)
+    for f in ("xy", "loss", "grad_norm", "lr", "length", "diverged_at"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_lbfgs_at_the_minimum_stays_put():
+    res = optimize(get_function("booth"), [{"name": "lbfgs"}], [[1.0, 3.0]], 5)
+    assert (res.xy[0, 0] == [1.0, 3.0]).all() and (res.loss[0, 0] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("optimizers", "kwargs", "message"),
+    [
+        ([{"name": "adam", "lr": 0}], {}, "lr must be in (0, 10]; got 0"),
+        ([{"name": "adam", "betas": [0.9, 1.0]}], {}, "betas[1] must be in [0, 1); got 1"),
+        ([{"name": "adam", "betas": [0.9]}], {}, "betas must have 2 entries"),
+        ([{"name": "sgd", "momentum": 1}], {}, "momentum must be in [0, 1); got 1"),
+        ([{"name": "sgd", "nesterov": True}], {}, "nesterov requires momentum > 0"),
+        ([{"name": "sgd", "nesterov": 1}], {}, "nesterov must be true or false"),
+        ([{"name": "adam", "momentum": 0.9}], {}, "unknown parameter 'momentum'"),
+        ([{"name": "lbfgs", "line_search_fn": "armijo"}], {}, "line_search_fn must be one of"),
+        ([{"name": "lbfgs", "max_iter": 2.5}], {}, "max_iter must be an integer"),
+        ([{"name": "adamax"}], {}, "optimizers[0].name must be one of"),
+        ([], {}, "optimizers must not be empty"),
+        ([{"name": "sgd"}], {"steps": 0}, "steps must be in [1, 1000000]; got 0"),
+        ([{"name": "sgd"}], {"starts": [1.0, 2.0]}, "starts must have shape (S, 2)"),
+        ([{"name": "sgd"}], {"starts": [[np.nan, 2.0]]}, "starts must be finite"),
+        ([{"name": "sgd"}], {"schedule": {"name": "poly"}}, "schedule.name must be one of"),
+        (
+            [{"name": "sgd"}],
+            {"schedule": {"name": "step", "gamma": 2}},
+            "gamma must be in (0, 1]; got 2",
+        ),
+        (
+            [{"name": "sgd"}],
+            {"schedule": {"name": "cosine", "T_max": 0}},
+            "T_max must be in [1, 1000000]; got 0",
+        ),
+    ],
+)
+def test_validation_names_key_and_bound(optimizers, kwargs, message):
+    args = {"starts": [[0.0, 0.0]], "steps": 10, "schedule": None, **kwargs}
+    with pytest.raises(ValueError) as e:
+        optimize(get_function("booth"), optimizers, args["starts"], args["steps"], args["schedule"])
+    assert message in str(e.value)
+
+
+def test_registry_matches_torch_defaults():
+    import inspect
+
+    for name, spec in OPTIMIZERS.items():
+        sig = inspect.signature(TORCH_OPT[name].__init__).parameters
+        for pname, p in spec.params.items():
+            default = sig[pname].default
+            assert p.default == (tuple(default) if isinstance(default, tuple) else default), pname
+            assert p.description
+            if p.kind in ("float", "int") and p.default is not None:
+                p.check(pname, p.default)
+        assert spec.update_latex and spec.description and "\n" not in spec.description
+    for spec in SCHEDULES.values():
+        assert spec.latex and spec.description
+
+
+def test_numpy_engine_is_silent_on_overflow():
+    # numpy warnings would be errors under pytest; divergence must stay data
+    obj = Objective(
+        "exp",
+        "",
+        lambda x, y: np.exp(x) + y,
+        lambda x, y: (np.exp(x), 1 + 0 * y),
+        lambda x, y: (np.exp(x), 0 * x, 0 * x),
+    )
+    res = optimize(obj, [{"name": "sgd", "lr": 10.0}], [[700.0, 0.0]], 5)
+    assert res.diverged_at[0, 0] >= 0
+
+
+def test_jit_falls_back_without_a_cache_location(monkeypatch):
+    calls = []
+    real = optim.numba.njit
+
+    def njit(**kw):
+        calls.append(kw.get("cache"))
+        if kw.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(**kw)
+
+    monkeypatch.setattr(optim.numba, "njit", njit)
+    fn = optim._jit(lambda a: a + 1)
+    assert fn(1) == 2 and calls == [True, False]
+
+
+def test_warmup_runs():
+    optim.warmup()
