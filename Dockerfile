@@ -46,26 +46,55 @@ FROM scratch AS wheels
 COPY buil[d]/wheelhous[e] /wheels/
 
 # ---------------------------------------------------------------------------------------------
-# The web app, and the CPU worker and scheduler by another command.
-FROM base AS web
+# The dependencies in /opt/venv. torch's C++ headers (for building extensions) and the packages'
+# test suites go (~200 MB nothing here runs); bytecode is compiled on every core.
+FROM base AS deps
 ARG TORCH_CPU_INDEX_URL=https://download.pytorch.org/whl/cpu
-# Last lines: drop torch's C++ headers (for building extensions) and the packages' test suites,
-# ~200 MB nothing here runs.
 RUN --mount=type=bind,from=wheels,target=/tmp/wheelhouse \
     --mount=type=bind,from=requirements,source=/requirements.txt,target=/tmp/requirements.txt \
     python3 -m venv /opt/venv \
  && if ls /tmp/wheelhouse/wheels/*.whl >/dev/null 2>&1; then \
       echo "== installing from build/wheelhouse, offline" \
-      && pip install --no-index --find-links /tmp/wheelhouse/wheels -r /tmp/requirements.txt 'setuptools>=68' wheel; \
+      && pip install --no-compile --no-index --find-links /tmp/wheelhouse/wheels \
+           -r /tmp/requirements.txt 'setuptools>=68' wheel; \
     else \
       echo "== no wheelhouse: torch from $TORCH_CPU_INDEX_URL, the rest from PyPI" \
-      && pip install --index-url "$TORCH_CPU_INDEX_URL" "$(grep -E '^torch[=<>~ ]' /tmp/requirements.txt)" \
-      && pip install -r /tmp/requirements.txt 'setuptools>=68' wheel; \
+      && pip install --no-compile --index-url "$TORCH_CPU_INDEX_URL" \
+           "$(grep -E '^torch[=<>~ ]' /tmp/requirements.txt)" \
+      && pip install --no-compile -r /tmp/requirements.txt 'setuptools>=68' wheel; \
     fi \
  && python -c "import torch; assert not torch.version.cuda, 'CUDA torch in the CPU image: ' + torch.__version__" \
  && pip freeze --all > /opt/venv/constraints.txt \
  && rm -rf /opt/venv/lib/python3*/site-packages/torch/include \
- && find /opt/venv/lib/python3*/site-packages -mindepth 2 -type d -name tests -prune -exec rm -rf {} +
+ && find /opt/venv/lib/python3*/site-packages -mindepth 2 -type d -name tests -prune -exec rm -rf {} + \
+ && (python -m compileall -q -j 0 /opt/venv/lib >/dev/null || true)
+
+# ---------------------------------------------------------------------------------------------
+# GPU Dask worker: CUDA torch (pip's CUDA wheels carry the CUDA runtime; the host needs the
+# NVIDIA driver and the NVIDIA Container Toolkit), every other package at the CPU image's
+# version, so scheduler, web and workers run one Dask. Needs internet; built only on request.
+FROM base AS gpu-worker
+ARG TORCH_CUDA_INDEX_URL=https://download.pytorch.org/whl/cu130
+COPY pyproject.toml README.md /app/
+COPY compute /app/compute
+COPY server /app/server
+COPY templates /app/templates
+COPY static /app/static
+RUN --mount=type=bind,from=deps,source=/opt/venv/constraints.txt,target=/tmp/constraints.txt \
+    python3 -m venv /opt/venv \
+ && grep -vE '^torch==' /tmp/constraints.txt > /tmp/constraints-gpu.txt \
+ && pip install --index-url "$TORCH_CUDA_INDEX_URL" \
+      "torch==$(sed -nE 's/^torch==([0-9.]+).*/\1/p' /tmp/constraints.txt)" \
+ && pip install -c /tmp/constraints-gpu.txt -e /app \
+ && python -c "import torch; assert torch.version.cuda, 'not a CUDA build: ' + torch.__version__" \
+ && rm -f /tmp/constraints-gpu.txt
+USER mathlens
+WORKDIR /home/mathlens
+CMD ["dask", "worker", "tcp://scheduler:8786", "--nthreads", "1", "--resources", "GPU=1", "--name", "gpu-worker"]
+
+# ---------------------------------------------------------------------------------------------
+# The web app (the default target, so last); the CPU worker and the scheduler by another command.
+FROM deps AS web
 COPY pyproject.toml README.md /app/
 COPY compute /app/compute
 COPY server /app/server
@@ -84,22 +113,3 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/api/health' % os.environ.get('MATHLENS_PORT', '8000'), timeout=4)"]
 CMD ["mathlens", "serve"]
-
-# ---------------------------------------------------------------------------------------------
-# GPU Dask worker: CUDA torch (pip's CUDA wheels carry the CUDA runtime; the host needs the
-# NVIDIA driver and the NVIDIA Container Toolkit), every other package at the web image's
-# version, so scheduler, web and workers run one Dask. Needs internet; built only on request.
-FROM base AS gpu-worker
-ARG TORCH_CUDA_INDEX_URL=https://download.pytorch.org/whl/cu130
-COPY --from=web /app /app
-RUN --mount=type=bind,from=web,source=/opt/venv/constraints.txt,target=/tmp/constraints.txt \
-    python3 -m venv /opt/venv \
- && grep -vE '^torch==' /tmp/constraints.txt > /tmp/constraints-gpu.txt \
- && pip install --index-url "$TORCH_CUDA_INDEX_URL" \
-      "torch==$(sed -nE 's/^torch==([0-9.]+).*/\1/p' /tmp/constraints.txt)" \
- && pip install -c /tmp/constraints-gpu.txt -e /app \
- && python -c "import torch; assert torch.version.cuda, torch.__version__" \
- && rm -f /tmp/constraints-gpu.txt
-USER mathlens
-WORKDIR /home/mathlens
-CMD ["dask", "worker", "tcp://scheduler:8786", "--nthreads", "1", "--resources", "GPU=1", "--name", "gpu-worker"]

@@ -10,15 +10,18 @@ value or ``|f| > 1e12``.
 Three engines run the same rules (``bench/bench_optimize.py`` measures them):
 
 * ``numba``: one compiled kernel loops over steps for each (optimizer, start), with the built-in
-  functions' gradients compiled in. Used for every built-in function.
-* ``numpy``: all (optimizer, start) pairs advance together as arrays, one call of the objective's
-  vectorized gradient per step. Used for user objectives (e.g. typed expressions).
-* ``python``: the numba kernels' own source run as plain Python on scalars. Used for LBFGS on
-  user objectives, whose line search cannot be vectorized over starts.
+  functions' gradients compiled in. Used for every built-in function, and for LBFGS on user
+  objectives (its line search cannot be vectorized over starts), calling their f back.
+* ``numpy``: all first-order (optimizer, start) pairs advance together as arrays, one call of
+  the objective's vectorized gradient per step. Used for user objectives (typed expressions).
+* ``python``: the numba kernels' own source run as plain Python on scalars (a reference and a
+  measured candidate; never chosen automatically).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -398,9 +401,9 @@ def lr_schedule(name: str, lr: float, steps: int, **params: Any) -> Array:
 # ----------------------------------------------------------------------------------------------
 
 
-def _jit(fn: Callable[..., Any]) -> Any:
+def _jit(fn: Callable[..., Any], nogil: bool = True) -> Any:
     """``numba.njit`` with an on-disk cache where one can be written, else without."""
-    opts = {"error_model": "numpy", "nogil": True}
+    opts = {"error_model": "numpy", "nogil": nogil}
     try:
         return numba.njit(cache=True, **opts)(fn)
     except RuntimeError:  # no writable cache location (read-only install, no HOME): compile only
@@ -425,9 +428,26 @@ _rastrigin_f = _jit(surfaces.rastrigin_f)
 _rastrigin_grad = _jit(surfaces.rastrigin_grad)
 
 
-@_jit
+# User objectives reach the compiled kernels through a callback: ``fid = -1`` and ``fp`` the
+# handle of their ``fg`` in this table (one entry per running ``optimize`` call).
+_USER_FG: dict[int, Callable[[float, float], tuple[float, float, float]]] = {}
+_USER_HANDLES = itertools.count(1)
+
+
+def _call_user(handle: float, x: float, y: float) -> tuple[float, float, float]:
+    return _USER_FG[int(handle)](x, y)
+
+
+@functools.partial(_jit, nogil=False)  # its object-mode callback needs the GIL
 def _fg(fid, fp, x, y):
-    """(f, fx, fy) of built-in function ``fid`` (``_FIDS``) with parameter ``fp``."""
+    """(f, fx, fy) of built-in function ``fid`` (``_FIDS``) with parameter ``fp``.
+
+    ``fid < 0``: a user objective, called back in Python (handle ``fp`` in ``_USER_FG``).
+    """
+    if fid < 0:
+        with numba.objmode(f="float64", gx="float64", gy="float64"):
+            f, gx, gy = _call_user(fp, x, y)
+        return f, gx, gy
     if fid == 0:
         gx, gy = _quadratic_grad(x, y, fp)
         return _quadratic_f(x, y, fp), gx, gy
@@ -926,6 +946,35 @@ def _objective_fg(objective: Objective) -> Callable[..., tuple[Any, Any, Any]]:
     return fg
 
 
+def _run_numba(objective, builtin, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
+    """The compiled engine for optimizer ``rows``; user objectives are called back per point."""
+    sub = rows != list(range(kinds.shape[0]))
+    k, h, lr_r = (kinds[rows], hp[rows], lrs[rows]) if sub else (kinds, hp, lrs)
+    shape = (len(rows), starts.shape[0])
+    o_xy = np.empty((*shape, lrs.shape[1] + 1, 2)) if sub else xy
+    o_loss = np.empty((*shape, lrs.shape[1] + 1)) if sub else loss
+    o_gn = np.empty_like(o_loss) if sub else gn
+    o_len = np.empty(shape, dtype=np.int64) if sub else length
+    if builtin is not None:
+        _run_all(builtin[0], builtin[1], k, h, starts, lr_r, o_xy, o_loss, o_gn, o_len)
+    else:
+        f, grad = objective.f, objective.grad
+
+        def fg(x: float, y: float) -> tuple[float, float, float]:
+            gx, gy = grad(x, y)
+            return float(f(x, y)), float(gx), float(gy)
+
+        handle = next(_USER_HANDLES)
+        _USER_FG[handle] = fg
+        try:
+            with np.errstate(all="ignore"):  # applies to the callbacks: same thread
+                _run_all(-1, float(handle), k, h, starts, lr_r, o_xy, o_loss, o_gn, o_len)
+        finally:
+            del _USER_FG[handle]
+    if sub:
+        xy[rows], loss[rows], gn[rows], length[rows] = o_xy, o_loss, o_gn, o_len
+
+
 def _run_python(fg, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
     """The interpreted engine for the given optimizer rows (one start at a time)."""
     run_one = _python_namespace(fg)["_run_one"]
@@ -1126,8 +1175,8 @@ def optimize(
 
     θ_{t+1} = update(θ_t, ∇f(θ_t), state, lr_t) with torch.optim's rules in float64; starts
     (S, 2); ``schedule`` ``{"name": "cosine", ...}`` scales every optimizer's own lr (None:
-    constant). ``backend`` picks the engine (``auto``: numba for built-in functions, numpy for
-    other objectives, python for LBFGS on those).
+    constant). ``backend`` picks the engine (``auto``: numba for built-in functions; numpy for
+    other objectives, their LBFGS rows compiled with f called back; ``python``: interpreted).
     """
     if isinstance(optimizers, Mapping) or not isinstance(optimizers, Sequence):
         raise ValueError("optimizers must be a list of mappings")
@@ -1152,22 +1201,20 @@ def optimize(
     length = np.empty((n_opt, n_starts), dtype=np.int64)
 
     builtin = _builtin_id(objective)
+    rows = list(range(n_opt))
+    lbfgs_rows = [o for o in rows if kinds[o] == _LBFGS]
+    first_order = [o for o in rows if kinds[o] != _LBFGS]
     if backend == "auto":
         backend = "numba" if builtin is not None else "numpy"
     if backend == "numba":
-        if builtin is None:
-            raise ValueError("backend 'numba' needs a built-in function; got a user objective")
-        _run_all(builtin[0], builtin[1], kinds, hp, pts, lrs, xy, loss, gn, length)
-    elif backend in ("numpy", "python"):
-        fg = _objective_fg(objective)
-        first_order = [o for o in range(n_opt) if kinds[o] != _LBFGS]
-        rest = [o for o in range(n_opt) if kinds[o] == _LBFGS]
-        if backend == "python":
-            first_order, rest = [], list(range(n_opt))
+        _run_numba(objective, builtin, kinds, hp, pts, lrs, xy, loss, gn, length, rows)
+    elif backend == "numpy":
         if first_order:
             _run_numpy(objective, kinds, hp, pts, lr, xy, loss, gn, length, first_order)
-        if rest:
-            _run_python(fg, kinds, hp, pts, lrs, xy, loss, gn, length, rest)
+        if lbfgs_rows:  # the line search does not vectorize: compiled, calling back for f
+            _run_numba(objective, builtin, kinds, hp, pts, lrs, xy, loss, gn, length, lbfgs_rows)
+    elif backend == "python":
+        _run_python(_objective_fg(objective), kinds, hp, pts, lrs, xy, loss, gn, length, rows)
     else:
         raise ValueError(f"backend must be one of auto, numba, numpy, python; got {backend!r}")
 

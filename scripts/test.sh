@@ -15,6 +15,14 @@ fi
 echo "== ruff"
 "$BIN/ruff" check . || exit 1
 
+# tests/test_docker.py needs docker, the local base image and build/wheelhouse: set up here,
+# outside pytest's clock (apt, debootstrap: minutes on a fresh machine; seconds after).
+if [ "${MATHLENS_SKIP_DOCKER:-0}" != 1 ]; then
+  echo "== docker test setup"
+  VENV="${VENV:-.venv}" bash scripts/docker-test-setup.sh \
+    || echo "docker test setup failed: tests/test_docker.py will fail and say why"
+fi
+
 echo "== pytest"
 "$BIN/python" -m pytest -q "$@"
 rc=$?

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 _OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -24,8 +24,8 @@ def dumps(content: Any) -> bytes:
     return orjson.dumps(content, default=_default, option=_OPTS)
 
 
-class ORJSONResponse(Response):
-    media_type = "application/json"
+class ORJSONResponse(JSONResponse):
+    """A JSONResponse (so OpenAPI documents the route's response_model) rendered by orjson."""
 
     def render(self, content: Any) -> bytes:
         return dumps(content)

@@ -426,6 +426,11 @@ class JobService:
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="mathlens-jobs-db")
         self._closing = False
 
+    @property
+    def ready(self) -> bool:
+        """Connected to the cluster (jobs queued before then wait for it)."""
+        return self._ready.is_set()
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -443,11 +448,12 @@ class JobService:
 
         delay = 1.0
         while not self._closing:
+            client = None
             try:
                 if self.settings.scheduler:
-                    client = await Client(self.settings.scheduler, asynchronous=True, timeout="10s")
+                    client = Client(self.settings.scheduler, asynchronous=True, timeout="10s")
                 else:
-                    self.cluster = await LocalCluster(
+                    self.cluster = LocalCluster(
                         n_workers=self.settings.local_workers,
                         threads_per_worker=self.settings.local_threads_per_worker,
                         processes=True,  # a worker killed mid-job is seen, and its nanny restarts it
@@ -455,18 +461,25 @@ class JobService:
                         dashboard_address=":0",
                         resources=_local_gpu_resources(),
                     )
-                    client = await Client(self.cluster, asynchronous=True)
-            except Exception as e:  # unreachable scheduler: say why, try again
+                    await self.cluster
+                    client = Client(self.cluster, asynchronous=True)
+                await client
+                break
+            except asyncio.CancelledError:  # stopped while connecting: close what was opened
+                if client is not None:
+                    await _quietly(client.close(), 30)
+                raise
+            except Exception as e:  # unreachable scheduler, workers that would not start: retry
                 where = self.settings.scheduler or "the in-process LocalCluster"
                 self.connect_error = f"cannot reach the Dask cluster ({where}): {type(e).__name__}: {e}"
                 log.error(self.connect_error)
+                if client is not None:
+                    await _quietly(client.close(), 30)
                 if self.cluster is not None:
-                    await _quietly(self.cluster.close(), 10)
+                    await _quietly(self.cluster.close(), 60)
                     self.cluster = None
                 await asyncio.sleep(delay)
                 delay = min(30.0, delay * 2)
-                continue
-            break
         else:
             return
         client.subscribe_topic(TOPIC, self._on_progress)
@@ -478,7 +491,8 @@ class JobService:
                 await client.register_plugin(WarmUp())
             except Exception:
                 log.warning("could not register the worker warm-up plugin", exc_info=True)
-        log.info("jobs go to %s", self.settings.scheduler or f"a LocalCluster at {self.cluster.scheduler_address}")
+        where = self.settings.scheduler or f"a LocalCluster at {self.cluster.scheduler_address}"
+        log.info("training jobs go to %s", where)
 
     async def stop(self) -> None:
         """Mark queued and running jobs interrupted, ask their workers to stop, close up."""
@@ -495,9 +509,9 @@ class JobService:
         if self.client is not None:
             for topic in (TOPIC, "all"):
                 self.client.unsubscribe_topic(topic)
-            await _quietly(self.client.close(), 10)
-        if self.cluster is not None:
-            await _quietly(self.cluster.close(), 15)
+            await _quietly(self.client.close(), 30)
+        if self.cluster is not None:  # its nanny kills a worker that takes over 4 s to exit
+            await _quietly(self.cluster.close(), 60)
         if self.store is not None:
             await self._db(self.store.close)
         self._db_thread.shutdown(wait=True)
@@ -794,7 +808,7 @@ async def _quietly(aw: Any, timeout: float) -> None:
     try:
         await asyncio.wait_for(aw, timeout)
     except Exception:
-        log.debug("ignored while stopping", exc_info=True)
+        log.warning("ignored while stopping", exc_info=True)
 
 
 def history_csv(result: Mapping[str, Any] | None) -> str:

@@ -61,7 +61,8 @@ def lean_ineligible_reason(config: TrainConfig, device: str, n_params: int) -> s
 class LeanLayout:
     """Flat parameter vector ``theta`` in torch's ``named_parameters`` order (W_l then b_l) and the
     int64 ``lay`` array the kernels read: ``[L, S, loss, sizes(L+1), w_off(L), b_off(L),
-    act(L), residual(L), a_off(L+1)]``."""
+    act(L), residual(L), r_off(L+1)]``; scratch buffers are ``(sum(sizes), S)`` with layer l
+    in rows ``r_off[l] ..`` and one example per lane (column)."""
 
     sizes: tuple[int, ...]
     lay: np.ndarray
@@ -77,9 +78,9 @@ class LeanLayout:
         sizes = (model.head.in_features if not hidden else model.layers[0].in_features, *hidden,
                  model.head.out_features)
         L = len(sizes) - 1
-        # Lanes: the batch padded to a multiple of 4 (evaluation reuses them, at least 8 wide).
-        # Not wider: rows S*8 bytes apart share L1 sets, and padding costs conflict misses.
-        S = max(8, (batch_size + 3) // 4 * 4)
+        # Lanes: the batch padded to a multiple of 4, at least 64 for evaluation, plus 4 so rows
+        # are not a multiple of 512 bytes apart (such rows share L1 sets and evict each other).
+        S = max(64, (batch_size + 3) // 4 * 4) + 4
         w_off, b_off, off = [], [], 0
         for i in range(L):
             w_off.append(off)
@@ -88,10 +89,10 @@ class LeanLayout:
             off += sizes[i + 1]
         act = [LEAN_ACTIVATIONS[model.activation]] * (L - 1) + [K.LINEAR]
         res = [int(s) for s in model.skip] + [0]
-        a_off = np.concatenate([[0], np.cumsum(np.array(sizes) * S)])
+        r_off = np.concatenate([[0], np.cumsum(sizes)])  # first buffer row of each layer
         lay = np.array([L, S, K.MSE if loss == "mse" else K.CROSS_ENTROPY, *sizes, *w_off, *b_off,
-                        *act, *res, *a_off[:-1], ], dtype=np.int64)
-        return cls(tuple(sizes), lay, off, S, int(a_off[-1]), tuple(w_off), tuple(b_off))
+                        *act, *res, *r_off[:-1]], dtype=np.int64)
+        return cls(tuple(sizes), lay, off, S, int(r_off[-1]), tuple(w_off), tuple(b_off))
 
     def flatten(self, model: MLP) -> np.ndarray:
         """``theta (n_params,)`` float64 from the model's parameters (same order as torch)."""
@@ -112,9 +113,10 @@ class LeanLayout:
                 for i, w in enumerate(self.w_off)]
 
     def buffers(self) -> tuple[np.ndarray, ...]:
-        """Scratch ``A, H, G, D`` (activations, outputs, dL/da, dL/dz) and per-lane ``tm, ts, yl``."""
-        z = [np.zeros(self.buffer_size) for _ in range(4)]
-        return (*z, np.zeros(self.lanes), np.zeros(self.lanes), np.zeros(self.lanes, dtype=np.int64))
+        """Scratch ``A, H, G, D`` (activations, outputs, dL/da, dL/dz) and per-lane ``tm, ts, ll, yl``."""
+        z = [np.zeros((self.buffer_size, self.lanes)) for _ in range(4)]
+        v = [np.zeros(self.lanes) for _ in range(3)]
+        return (*z, *v, np.zeros(self.lanes, dtype=np.int64))
 
 
 def hyperparameters(config: TrainConfig) -> np.ndarray:
@@ -150,6 +152,10 @@ class Permutations:
             self.next_epoch += 1
         for e in [e for e in self.cache if e < e0]:
             del self.cache[e]
+        return self.cache_range(e0, e1)
+
+    def cache_range(self, e0: int, e1: int) -> np.ndarray:
+        """Already drawn shuffles of epochs ``e0..e1`` (no drawing: safe from worker threads)."""
         return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
 
 
@@ -193,8 +199,8 @@ class LeanRun:
     def eval(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...]):
         X = np.array(X, dtype=np.float64)
         z = np.zeros((X.shape[0], self.layout.sizes[-1]))
-        A, H, _, _, tm, ts, yl = bufs
-        loss, ok = K.evaluate(self.theta, self.layout.lay, X, y, A, H, tm, ts, yl, z)
+        A, H, _, _, tm, ts, ll, yl = bufs
+        loss, ok = K.evaluate(self.theta, self.layout.lay, X, y, A, H, tm, ts, ll, yl, z)
         return z, loss, ok
 
 
@@ -204,31 +210,72 @@ def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...]) -> t
     step_loss = np.empty(g1 - g0)
     grad_norms = np.empty(g1 - g0)
     epoch_out = np.full((perms.shape[0], 5), np.nan)
-    A, H, G, D, tm, ts, yl = bufs
     K.run_steps(run.theta, run.grad, run.s1, run.s2, run.counters, run.X, run.Y, perms, run.lrs,
-                run.config.batch_size, g0, g1, run.layout.lay, run.hp, A, H, G, D, tm, ts, yl,
-                step_loss, run.X, run.Y, run.Xte, run.Yte, epoch_out, grad_norms)
+                run.config.batch_size, g0, g1, run.layout.lay, run.hp, *bufs, step_loss, run.Xte,
+                run.Yte, epoch_out, grad_norms)
     return step_loss, epoch_out, grad_norms
 
 
 def _same_shape(configs: Sequence[TrainConfig], runs: Sequence[LeanRun]) -> None:
     ref, r0 = configs[0], runs[0]
     for i, (c, r) in enumerate(zip(configs, runs, strict=True)):
-        if (r.layout.sizes != r0.layout.sizes or not np.array_equal(r.layout.lay, r0.layout.lay)
-                or c.batch_size != ref.batch_size or c.epochs != ref.epochs
-                or r.X.shape != r0.X.shape or r.Xte.shape != r0.Xte.shape):
+        if (not np.array_equal(r.layout.lay, r0.layout.lay) or c.batch_size != ref.batch_size
+                or c.epochs != ref.epochs or r.X.shape != r0.X.shape
+                or r.Xte.shape != r0.Xte.shape or c.optimizer["name"] != ref.optimizer["name"]):
             raise ValueError(f"configs[{i}] differs in shape from configs[0] (train_many needs the "
-                             "same layers, loss, batch_size, epochs and dataset sizes)")
+                             "same layers, loss, optimizer, batch_size, epochs and dataset sizes)")
+
+
+class _Stack:
+    """Runs ``runs`` as lanes: ``theta (P, Rp)`` etc., ``Rp`` = runs padded to a multiple of 4."""
+
+    def __init__(self, runs: Sequence[LeanRun]):
+        self.runs = list(runs)
+        R = len(runs)
+        Rp = -(-R // 4) * 4
+        pad = [runs[0]] * (Rp - R)  # padding lanes repeat run 0's settings (finite numbers)
+        self.theta = np.zeros((runs[0].layout.n_params, Rp))
+        self.theta[:, :R] = np.stack([r.theta for r in runs], axis=1)
+        self.grad = np.zeros_like(self.theta)
+        self.s1 = np.zeros_like(self.theta)
+        self.s2 = np.zeros_like(self.theta)
+        self.counters = np.zeros(1 + R)
+        self.X = np.stack([r.X for r in runs])
+        self.Y = np.stack([r.Y for r in runs])
+        self.Xte = np.stack([r.Xte for r in runs])
+        self.Yte = np.stack([r.Yte for r in runs])
+        self.lrs = np.stack([r.lrs for r in runs])
+        self.hv = np.ascontiguousarray(np.stack([r.hp for r in [*runs, *pad]], axis=1))
+        rows = runs[0].layout.buffer_size
+        self.bufs = (*[np.zeros((rows, Rp)) for _ in range(4)], *[np.zeros(Rp) for _ in range(3)],
+                     np.zeros(Rp, dtype=np.int64))
+        self.vecs = np.zeros((3, Rp))
+
+    def advance(self, g0: int, g1: int) -> np.ndarray:
+        """Steps ``g0..g1-1`` of every run; returns ``epoch_out (R, k, 5)``."""
+        spe = self.runs[0].spe
+        e0, e1 = g0 // spe, (g1 - 1) // spe
+        perms = np.stack([r.perms.cache_range(e0, e1) for r in self.runs])
+        out = np.full((len(self.runs), e1 - e0 + 1, 5), np.nan)
+        K.run_steps_many(self.theta, self.grad, self.s1, self.s2, self.counters, self.X, self.Y,
+                         perms, self.lrs, self.runs[0].config.batch_size, g0, g1,
+                         self.runs[0].layout.lay, self.hv, *self.bufs, self.vecs, self.Xte,
+                         self.Yte, out)
+        return out
 
 
 def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
                chunk_epochs: int = 50) -> list[Any]:
-    """Train R same-shaped lean-eligible runs together; returns one ``TrainResult`` per config.
+    """Train R same-shaped lean-eligible runs as one batched computation; one result per config.
 
-    Runs may differ in seed, dataset parameters, optimizer hyperparameters and schedule, not in
-    shapes. Per-run results equal ``train(config)`` on the lean backend, bit for bit.
+    Runs may differ in seed, dataset parameters, optimizer hyperparameters, L1, clipping and
+    schedule, not in shapes (layers, activation, loss, optimizer, batch size, epochs, dataset
+    sizes). Weights and optimizer state are stacked ``(P, R)`` with one SIMD lane per run
+    (``_kernels.run_steps_many``); ``threads`` GIL-free threads each advance a share of the runs
+    ``chunk_epochs`` epochs per call. The numbers equal ``train(config)`` up to rounding (sums
+    over a batch are taken in another order). No callbacks, no cancellation.
     """
-    from .train import _finish_lean, resolve_device  # train imports this module
+    from .train import _finish_lean  # train imports this module
 
     if not configs:
         return []
@@ -238,47 +285,31 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
         data = make_dataset(**c.dataset)
         model = build_model(c.model, data.n_features, data.n_classes, data.image_shape,
                             n_outputs=n_outputs(c.loss, data.n_classes), seed=c.seed)
-        reason = lean_ineligible_reason(c, resolve_device("cpu"), sum(p.numel() for p in model.parameters()))
+        reason = lean_ineligible_reason(c, "cpu", sum(p.numel() for p in model.parameters()))
         if reason:
             raise ValueError(f"train_many needs lean-eligible configs: {reason}")
         runs.append(LeanRun(c, data, model))
     _same_shape(configs, runs)
     R, total, spe = len(runs), runs[0].total_steps, runs[0].spe
     threads = max(1, min(threads, R))
-    groups = [list(range(R))[i::threads] for i in range(threads)]
-    bufs = [runs[0].layout.buffers() for _ in groups]
-    stack = {name: [np.stack([getattr(runs[i], name) for i in g]) for g in groups]
-             for name in ("theta", "grad", "s1", "s2", "counters", "X", "Y", "lrs", "hp", "Xte", "Yte")}
+    stacks = [_Stack(runs[k::threads]) for k in range(threads)]
     histories = [np.full((configs[0].epochs, 5), np.nan) for _ in runs]
     t_loop = time.perf_counter()
-
-    def work(k: int, g0: int, g1: int, perms: np.ndarray, epoch_out: np.ndarray) -> None:
-        A, H, G, D, tm, ts, yl = bufs[k]
-        n = g1 - g0
-        m = len(groups[k])
-        s = stack
-        K.run_steps_many(s["theta"][k], s["grad"][k], s["s1"][k], s["s2"][k], s["counters"][k],
-                         s["X"][k], s["Y"][k], perms, s["lrs"][k], configs[0].batch_size, g0, g1,
-                         runs[0].layout.lay, s["hp"][k], A, H, G, D, tm, ts, yl, np.empty((m, n)),
-                         s["X"][k], s["Y"][k], s["Xte"][k], s["Yte"][k], epoch_out, np.empty((m, n)))
-
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for g0 in range(0, total, chunk_epochs * spe):
             g1 = min(total, g0 + chunk_epochs * spe)
             e0, e1 = g0 // spe, (g1 - 1) // spe
-            perms = [np.stack([runs[i].perms.get(e0, e1) for i in g]) for g in groups]
-            outs = [np.full((len(g), e1 - e0 + 1, 5), np.nan) for g in groups]
-            list(pool.map(work, range(threads), [g0] * threads, [g1] * threads, perms, outs))
-            for k, g in enumerate(groups):
-                for j, i in enumerate(g):
-                    histories[i][e0:e1 + 1] = outs[k][j]
+            for r in runs:  # draw shuffles here, in epoch order, outside the threads
+                r.perms.get(e0, e1)
+            outs = list(pool.map(lambda st, a=g0, b=g1: st.advance(a, b), stacks))
+            for k, out in enumerate(outs):
+                for j in range(out.shape[0]):
+                    histories[k + j * threads][e0:e1 + 1] = out[j]
     loop_s = time.perf_counter() - t_loop
-    results = []
-    for k, g in enumerate(groups):
-        for j, i in enumerate(g):
-            r = runs[i]
-            r.theta, r.grad = stack["theta"][k][j], stack["grad"][k][j]
-    for i, r in enumerate(runs):
-        results.append(_finish_lean(r, histories[i], total, loop_s, t_start, stopped=False,
-                                    diverged_step=None, bufs=bufs[0]))
-    return results
+    for st in stacks:
+        for j, r in enumerate(st.runs):
+            r.theta = np.ascontiguousarray(st.theta[:, j])
+            r.grad = np.ascontiguousarray(st.grad[:, j])
+    bufs = runs[0].layout.buffers()
+    return [_finish_lean(r, histories[i], total, loop_s, t_start, stopped=False,
+                         diverged_step=None, bufs=bufs) for i, r in enumerate(runs)]

@@ -35,8 +35,8 @@ from torch.nn import functional as F
 
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
-from .models import SeededDropout, build_model, layer_shapes, weight_layers
 from .lean import LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffle_generator
+from .models import SeededDropout, build_model, layer_shapes, weight_layers
 
 CONFIDENCE_BINS = 10
 LEAN_CHUNK_S = 0.03  # target seconds of kernel work between should_stop polls
@@ -358,7 +358,7 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
                 step += 1
                 loss_sum += loss.detach().double() * idx.shape[0]
                 if cb.on_step is not None and step % config.step_every == 0:
-                    cb.on_step(StepInfo(step, epoch, float(loss), base_lr * mult[step - 1]))
+                    cb.on_step(StepInfo(step, epoch, float(loss.detach()), base_lr * mult[step - 1]))
             if stopped:
                 break
             ep_loss = float(loss_sum) / n

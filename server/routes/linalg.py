@@ -7,11 +7,10 @@ from collections import OrderedDict
 
 import numpy as np
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from starlette.responses import JSONResponse
 
 from compute import linalg
 
-from ..encoding import ORJSONResponse, dumps
+from ..encoding import ORJSONResponse
 from ..errors import ComputeError
 from ..schemas.linalg import (
     EigenRequest,
@@ -31,18 +30,9 @@ from ..schemas.linalg import (
     TransformResponse,
 )
 
-
-
-class _DocumentedJSON(JSONResponse):
-    """Declared response class only: FastAPI documents ``response_model`` in OpenAPI just for
-    JSONResponse subclasses (server.encoding.ORJSONResponse is not one, so its schema reads
-    "string"). Handlers still return ORJSONResponse."""
-
-    def render(self, content) -> bytes:
-        return dumps(content)
-
-
-router = APIRouter(prefix="/api/v1/linalg", tags=["linear algebra"], default_response_class=_DocumentedJSON)
+router = APIRouter(prefix="/api/v1/linalg", tags=["linear algebra"],
+    responses={400: {"description": "the body is not valid JSON / multipart"}},
+)
 UPLOAD_PATH = "/api/v1/linalg/images"
 
 

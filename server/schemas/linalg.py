@@ -175,6 +175,8 @@ class LowRankResponse(Strict):
     height: int
     width: int
     pixels: list[list[int]] = Field(description="the rank-k image, 0–255 grayscale")
+    S: list[float | None] = Field(description="singular values, descending")
+    rel_errors: list[float | None] = Field(description="‖A − A_k‖_F / ‖A‖_F for k = 0..p")
     rel_error: float | None
     storage_ratio: float | None
 

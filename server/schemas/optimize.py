@@ -237,5 +237,5 @@ class ExpressionRequest(Strict):
 class ExpressionResponse(Strict):
     latex: str
     mathml: str
-    gradient_latex: tuple[str, str]
-    gradient_mathml: tuple[str, str]
+    gradient_latex: list[str] = Field(min_length=2, max_length=2, description="[∂f/∂x, ∂f/∂y]")
+    gradient_mathml: list[str] = Field(min_length=2, max_length=2)

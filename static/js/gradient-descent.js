@@ -255,10 +255,11 @@ function writeState() {
 function buildFunctionControls() {
   const options = CAT.functions.map((f) => ({ value: f.name, label: FN_NAMES[f.name] || f.name }));
   options.push({ value: "custom", label: "Your own f(x, y)…" });
-  ui.fn = selectField({ name: "function", label: "Function", options, value: S.fn, control: "function" }, (v) => {
+  ui.fn = selectField({ id: "function", name: "function", label: "Function", options, value: S.fn, control: "function" }, (v) => {
     S.fn = v;
     S.xr = S.yr = null;
     if (v === "custom" && !S.expression) S.expression = DEFAULT_EXPRESSION;
+    if (v === "custom") $("#expression").value = S.expression;
     // Keep the starts where they still lie in the new window, else use this function's own.
     const r = fnRange();
     const inside = S.starts.filter(([x, y]) => x >= r.x[0] && x <= r.x[1] && y >= r.y[0] && y <= r.y[1]);
@@ -298,7 +299,7 @@ function renderFunctionDetails() {
   $("#fn-desc").textContent = f.description;
   for (const p of f.params) {
     const fld = sliderField({
-      name: p.name, label: `${p.name} — ${p.description || "parameter"}`, min: p.min, max: p.max,
+      id: p.name, name: p.name, label: `${p.name} — ${p.description || "parameter"}`, min: p.min, max: p.max,
       log: p.max / Math.max(p.min, 1e-9) >= 100, value: S.fnParams[S.fn][p.name], control: p.name,
       description: p.description,
     }, (v) => { S.fnParams[S.fn][p.name] = v; recompute(); });
@@ -334,11 +335,11 @@ function renderRangeInputs() {
 }
 
 function buildStepsAndSchedule() {
-  ui.steps = sliderField({ name: "steps", label: "Steps", min: 1, max: 10000, integer: true, log: true, value: S.steps, control: "steps",
+  ui.steps = sliderField({ id: "steps", name: "steps", label: "Steps", min: 1, max: 10000, integer: true, log: true, value: S.steps, control: "steps",
     description: "how many updates each optimizer makes" }, (v) => { S.steps = v; recompute(); });
   $("#steps-field").replaceChildren(ui.steps.el);
   ui.sched = selectField({
-    name: "schedule", label: "Learning-rate schedule", control: "schedule",
+    id: "schedule", name: "schedule", label: "Learning-rate schedule", control: "schedule",
     options: CAT.schedules.map((s) => ({ value: s.name, label: SCHED_NAMES[s.name] || s.name })), value: S.schedule,
   }, (v) => { S.schedule = v; renderScheduleParams(); recompute(); });
   $("#sched-field").replaceChildren(ui.sched.el);
@@ -562,7 +563,8 @@ const checkExpression = debounce(async () => {
   } catch (e) {
     if (isAbort(e)) return;
     S.exprOk = false;
-    err.textContent = e.message;
+    // "function.expression: character … is not allowed" → the part a student needs.
+    err.textContent = String(e.message).replace(/^(body\.)?(function\.)?expression:\s*/i, "");
     input.setAttribute("aria-invalid", "true");
   }
 }, 300);
@@ -591,15 +593,15 @@ function splitMath(container) {
     parts[parts.length - 1].push(c);
   }
   const lines = parts.filter((p) => p.length);
-  if (lines.length < 2) return;
+  // Inline math in its own line box sits flush left (block math is always centred), with
+  // math-style: normal (CSS) keeping display-size fractions.
   const ns = "http://www.w3.org/1998/Math/MathML";
   container.replaceChildren(...lines.map((p) => {
     const m = document.createElementNS(ns, "math");
-    m.setAttribute("display", "block");
     const r = document.createElementNS(ns, "mrow");
     r.append(...p);
     m.append(r);
-    return m;
+    return el("div", { class: "math-line" }, m);
   }));
 }
 
@@ -695,11 +697,21 @@ function T(v) {
   return u > 0 ? Math.log10(u) : null;
 }
 
+function lifted(v) {
+  // Height of a path point on the 3-D plot: just above the surface, so it is not hidden in it.
+  const t = T(v);
+  if (t === null || t === undefined) return null;
+  const zr = SURF.transformed ? SURF.transformed.span : 0;
+  return t + 0.012 * zr;
+}
+
 function surfaceZ() {
   const log = useLog();
   if (SURF.transformed && SURF.transformed.log === log) return SURF.transformed.z;
   const z = log ? SURF.z.map((row) => row.map(T)) : SURF.z;
-  SURF.transformed = { log, z };
+  let lo = Infinity, hi = -Infinity;
+  for (const row of z) for (const v of row) if (v !== null) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  SURF.transformed = { log, z, span: hi > lo ? hi - lo : 0 };
   return z;
 }
 
@@ -728,11 +740,11 @@ function pathArrays(list, k, stride, lift) {
     const end = Math.min(k, t.x.length - 1);
     for (let j = 0; j <= end; j += stride) {
       xs.push(t.x[j]); ys.push(t.y[j]);
-      if (lift) zs.push(T(t.loss[j]));
+      if (lift) zs.push(lifted(t.loss[j]));
     }
     if (end % stride) {
       xs.push(t.x[end]); ys.push(t.y[end]);
-      if (lift) zs.push(T(t.loss[end]));
+      if (lift) zs.push(lifted(t.loss[end]));
     }
     xs.push(null); ys.push(null);
     if (lift) zs.push(null);
@@ -747,7 +759,7 @@ function heads(list, k, lift) {
   for (const t of list) {
     const j = Math.min(k, t.x.length - 1, t.good);
     x.push(t.x[j]); y.push(t.y[j]);
-    if (lift) z.push(T(t.loss[j]));
+    if (lift) z.push(lifted(t.loss[j]));
   }
   return { x, y, z };
 }
@@ -834,14 +846,17 @@ function routeArrays(list, stride) {
 
 function surface3dFigure(k) {
   const z = surfaceZ();
+  // WebGL cost grows with the grid: 3-D uses every n-th point (at most ~81 per side).
+  const step = Math.max(1, Math.ceil(SURF.x.length / 81));
+  const pick = (a) => a.filter((_, i) => i % step === 0 || i === a.length - 1);
   const traces = [{
-    type: "surface", x: SURF.x, y: SURF.y, z, colorscale: SURFACE_SCALE, showscale: false, opacity: 0.92,
+    type: "surface", x: pick(SURF.x), y: pick(SURF.y), z: pick(z).map(pick), colorscale: SURFACE_SCALE, showscale: false, opacity: 0.9,
     contours: { z: { show: true, usecolormap: true, project: { z: false }, width: 1 } },
     hovertemplate: "x = %{x:.3f}<br>y = %{y:.3f}<extra></extra>", name: "f",
   }];
   D.opts.forEach((o, i) => {
     const color = colorOf(i);
-    traces.push({ type: "scatter3d", mode: "lines", name: D.labels[i], ...pathArrays(D.byOpt[i], k, D.stride, true), line: { color, width: 5 }, hoverinfo: "skip", showlegend: false });
+    traces.push({ type: "scatter3d", mode: "lines", name: D.labels[i], ...pathArrays(D.byOpt[i], k, D.stride, true), line: { color, width: 6 }, hoverinfo: "skip", showlegend: false });
     const h = heads(D.byOpt[i], k, true);
     traces.push({ type: "scatter3d", mode: "markers", name: `${D.labels[i]} now`, x: h.x, y: h.y, z: h.z, customdata: D.byOpt[i].map((t) => t.start + 1),
       marker: { color, size: 5, line: { color: "#ffffff", width: 1 } }, hovertemplate: `${D.labels[i]}, start %{customdata}<extra></extra>`, showlegend: false });
@@ -909,24 +924,19 @@ function lrFigure(k) {
   return { traces, layout };
 }
 
-let drawing = Promise.resolve();
-
 function drawAll() {
   const first = !player.n;
   const k = first ? 0 : Math.min(player.index, D.nFrames - 1);
+  surfaceZ();
   const c = contourFigure(k);
   const l = lossFigure(k);
   const s = lrFigure(k);
-  const jobs = [
+  Promise.all([
     Plotly.react("contour", c.traces, c.layout, PLOT_CONFIG),
-    Plotly.react("loss", l.traces, l.layout, PLOT_CONFIG),
-    Plotly.react("lr", s.traces, s.layout, PLOT_CONFIG),
-  ];
-  if (S.view === "3d" && webgl()) {
-    const f = surface3dFigure(k);
-    jobs.push(Plotly.react("surface3d", f.traces, f.layout, PLOT_CONFIG));
-  }
-  drawing = Promise.all(jobs).then(() => {
+    // Small plots: no mode bar over the legend (drag still zooms; double-click resets).
+    Plotly.react("loss", l.traces, l.layout, { ...PLOT_CONFIG, displayModeBar: false }),
+    Plotly.react("lr", s.traces, s.layout, { ...PLOT_CONFIG, displayModeBar: false }),
+  ]).then(() => {
     if (first) hookPlots();
     overlays.contour.sync();
     renderSummary();
@@ -935,7 +945,45 @@ function drawAll() {
     player.fps = Math.max(30, D.nFrames / 8);
     player.setFrames(D.nFrames);
     document.body.dataset.ready = "1";
+    draw3d();
   }).catch((e) => setStatus(`Could not draw the plots: ${e.message || e}`, true));
+}
+
+function draw3d() {
+  if (S.view !== "3d" || !webgl() || !D || !SURF) return;
+  const f = surface3dFigure(player.index);
+  busy3d = true;
+  Promise.resolve(Plotly.react("surface3d", f.traces, f.layout, PLOT_CONFIG))
+    .catch((e) => setStatus(`Could not draw the 3-D view: ${e.message || e}`, true))
+    .finally(() => { busy3d = false; });
+}
+
+// Each 3-D update re-renders the WebGL scene; on a slow GPU that takes longer than a frame.
+// Keep one update in flight and skip to the newest step when it finishes.
+let busy3d = false;
+let want3d = null;
+
+function update3d(k) {
+  want3d = k;
+  if (busy3d) return;
+  const g3 = $("#surface3d");
+  if (!D || !g3.data || g3.data.length !== 1 + 2 * D.opts.length) return;
+  busy3d = true;
+  const kk = want3d;
+  want3d = null;
+  const x3 = [], y3 = [], z3 = [], ids = [];
+  D.opts.forEach((_, i) => {
+    const p = pathArrays(D.byOpt[i], kk, D.stride, true);
+    const h = heads(D.byOpt[i], kk, true);
+    x3.push(p.x, h.x); y3.push(p.y, h.y); z3.push(p.z, h.z); ids.push(1 + 2 * i, 2 + 2 * i);
+  });
+  Promise.resolve(Plotly.restyle(g3, { x: x3, y: y3, z: z3 }, ids))
+    .catch(() => {})
+    .then(() => new Promise((r) => requestAnimationFrame(r)))
+    .finally(() => {
+      busy3d = false;
+      if (want3d !== null) update3d(want3d);
+    });
 }
 
 let frameQueued = false;
@@ -1053,16 +1101,26 @@ class CursorLine {
     this.line = el("div", { class: "cursor-line", "aria-hidden": "true" });
     gd.parentElement.append(this.line);
     this.k = 0;
-    gd.on("plotly_afterplot", () => this.draw(this.k));
+    this.area = null;
+    // Geometry is read once per redraw, never per frame (reading layout each frame forces reflow).
+    gd.on("plotly_afterplot", () => { this.area = plotArea(gd); this.place(); this.draw(this.k); });
+  }
+
+  place() {
+    const a = this.area;
+    if (!a) return;
+    Object.assign(this.line.style, { left: `${a.left}px`, top: `${a.top}px`, height: `${a.height}px` });
   }
 
   draw(k) {
     this.k = k;
-    const a = plotArea(this.gd);
-    if (!a) { this.line.hidden = true; return; }
+    if (!this.area) { this.area = plotArea(this.gd); this.place(); }
+    const a = this.area;
+    if (!a) return;
     const x = a.px(k);
-    this.line.hidden = !(x >= 0 && x <= a.width);
-    Object.assign(this.line.style, { left: `${a.left + x}px`, top: `${a.top}px`, height: `${a.height}px` });
+    const on = x >= 0 && x <= a.width;
+    this.line.style.visibility = on ? "" : "hidden";
+    this.line.style.transform = `translateX(${on ? x : 0}px)`;
   }
 }
 
@@ -1073,16 +1131,7 @@ function drawFrame(k) {
   if (overlays.contour) overlays.contour.draw(k);
   if (overlays.loss) overlays.loss.draw(k);
   if (overlays.lr) overlays.lr.draw(k);
-  const g3 = $("#surface3d");
-  if (S.view === "3d" && g3.data && g3.data.length === 1 + 2 * D.opts.length) {
-    const x3 = [], y3 = [], z3 = [], ids3 = [];
-    D.opts.forEach((_, i) => {
-      const p = pathArrays(D.byOpt[i], k, D.stride, true);
-      const h = heads(D.byOpt[i], k, true);
-      x3.push(p.x, h.x); y3.push(p.y, h.y); z3.push(p.z, h.z); ids3.push(1 + 2 * i, 2 + 2 * i);
-    });
-    Plotly.restyle(g3, { x: x3, y: y3, z: z3 }, ids3);
-  }
+  if (S.view === "3d") update3d(k);
   updateReadout(k);
 }
 
@@ -1112,12 +1161,15 @@ function setView(v) {
   const is3d = v === "3d";
   $("#contour-wrap").hidden = is3d;
   $("#surface3d").hidden = !is3d;
-  $("#view-note").textContent = is3d ? "Drag to turn the surface; the paths are lifted onto it at height f." : "Click to add a start point; Shift-click to start over from one point.";
+  $("#view-note").textContent = is3d ? "Drag to turn the surface; the paths ride just above it at height f." : "Click to add a start point; Shift-click to start over from one point.";
   for (const b of document.querySelectorAll("input[name=view]")) b.checked = b.value === v;
   if (is3d && !webgl()) {
     $("#surface3d").replaceChildren(el("p", { class: "note" }, "The 3-D view needs WebGL, which this browser has switched off. The contour view shows the same data."));
-  } else if (D && SURF) {
-    drawAll();
+  } else if (is3d) {
+    draw3d();
+  } else if ($("#contour").data) {
+    // A plot drawn while hidden has the wrong size: fit it to its box again.
+    Plotly.Plots.resize("contour").catch(() => {});
   }
   writeState();
 }
@@ -1134,8 +1186,8 @@ function runStatus(list) {
 function renderSummary() {
   const tb = $("#summary tbody");
   tb.replaceChildren();
-  const many = S.starts.length > 1;
-  $("#summary-final").textContent = many ? `final f (best of ${D.body.starts.length} starts)` : "final f";
+  const many = D.body.starts.length > 1;
+  $("#summary caption").textContent = many ? `How each optimizer did (best of its ${D.body.starts.length} starts)` : "How each optimizer did";
   D.opts.forEach((o, i) => {
     const list = D.byOpt[i];
     let best = null;
@@ -1160,7 +1212,7 @@ function renderSummary() {
 
 function updateReadout(k) {
   if (!D) return;
-  $("#summary-now").textContent = `f at step ${k}${S.starts.length > 1 ? " (best start)" : ""}`;
+  $("#summary-now").textContent = `f at step ${k}`;
   const rows = $("#summary tbody").children;
   D.opts.forEach((o, i) => {
     let best = null;

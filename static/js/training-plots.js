@@ -12,7 +12,7 @@ export const LAYER_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A
 const TRAIN_C = "#0072B2";
 const TEST_C = "#D55E00";
 const BATCH_C = "rgba(91,100,117,0.35)";
-const PROB_SCALE = [[0, "#f2c36b"], [0.5, "#ffffff"], [1, "#86bde3"]];
+const PROB_SCALE = [[0, "#f6d49a"], [0.5, "#ffffff"], [1, "#a9cfeb"]];
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
 const sub = (n) => String(n).split("").map((d) => SUB[Number(d)] ?? d).join("");
 
@@ -28,6 +28,13 @@ function tint(hex, t) {
   return `rgb(${c.join(",")})`;
 }
 
+/** Decade ticks only when the values span more than a decade and a half (else Plotly's own). */
+function logDtick(...lists) {
+  let lo = Infinity, hi = -Infinity;
+  for (const l of lists) for (const v of l || []) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return !(hi > 0) || Math.log10(hi / lo) > 1.5 ? { dtick: 1 } : {};
+}
+
 const CURSOR_AXIS = { overlaying: "y", range: [0, 1], visible: false, fixedrange: true };
 
 function cursor(epoch) {
@@ -41,7 +48,7 @@ function base(extra = {}) {
 }
 
 function emptyNote(text) {
-  return { text, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: "#5b6475" } };
+  return { text, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 13, color: "#5b6475" }, bgcolor: "rgba(255,255,255,0.85)" };
 }
 
 // ------------------------------------------------------------------------- data and boundary
@@ -57,9 +64,9 @@ export function boundaryFigure({ preview, boundary, nClasses, box, probe, note, 
   if (boundary && boundary.kind === "prob") {
     traces.push({ type: "heatmap", x: boundary.x, y: boundary.y, z: boundary.z, zmin: 0, zmax: 1, zsmooth: "best",
       colorscale: PROB_SCALE, showscale: true, name: "P(class 1)",
-      colorbar: { thickness: 10, len: 0.8, outlinewidth: 0, tickfont: { size: 10 }, title: { text: "P(class 1)", side: "right" }, tickvals: [0, 0.5, 1] },
+      colorbar: { thickness: 8, len: 0.55, outlinewidth: 0, tickfont: { size: 10 }, title: { text: "P(class 1)", side: "right" }, tickvals: [0, 0.5, 1], xpad: 4 },
       hovertemplate: "(%{x:.2f}, %{y:.2f})<br>P(class 1) = %{z:.3f}<extra>click: probe here</extra>" });
-    traces.push({ type: "contour", x: boundary.x, y: boundary.y, z: boundary.z, showscale: false, name: "boundary p = 0.5",
+    traces.push({ type: "contour", x: boundary.x, y: boundary.y, z: boundary.z, showscale: false, name: "boundary (p = 0.5)",
       contours: { start: 0.5, end: 0.5, size: 1, coloring: "none" }, line: { color: "#1d2433", width: 2 }, hoverinfo: "skip" });
   } else if (boundary && boundary.kind === "class") {
     const k = Math.max(2, nClasses);
@@ -79,9 +86,9 @@ export function boundaryFigure({ preview, boundary, nClasses, box, probe, note, 
         const xs = [], ys = [];
         for (let i = 0; i < y.length; i++) if (y[i] === c) { xs.push(X[i][0]); ys.push(X[i][1]); }
         traces.push({ type: "scatter", mode: "markers", x: xs, y: ys,
-          name: `class ${c} ${split}`, legendgroup: `c${c}`, showlegend: split === "train",
-          marker: { symbol, size: split === "train" ? 6 : 7, color: CLASS_COLORS[c % CLASS_COLORS.length],
-            line: { color: split === "train" ? "#ffffff" : "#1d2433", width: split === "train" ? 0.6 : 0.9 } },
+          name: split === "train" ? `class ${c}` : `class ${c} (test)`, legendgroup: `c${c}`, showlegend: split === "train",
+          marker: { symbol, size: split === "train" ? 6 : 6.5, color: CLASS_COLORS[c % CLASS_COLORS.length],
+            line: { color: "#1d2433", width: split === "train" ? 0.5 : 1 } },
           hovertemplate: `class ${c} (${split})<br>(%{x:.2f}, %{y:.2f})<extra></extra>` });
       }
     }
@@ -165,7 +172,8 @@ export function lossFigure(cur, prev, { epochs, cursorEpoch, uirevision }) {
   const layout = base({
     margin: { l: 52, r: 8, t: 24, b: 34 }, uirevision,
     xaxis: { title: { text: "epoch", standoff: 4 }, range: [0, Math.max(1, epochs)], zeroline: false },
-    yaxis: { title: { text: "loss (nats, log)" }, type: "log", exponentformat: "power" },
+    yaxis: { title: { text: "loss (nats, log)" }, type: "log", exponentformat: "power", ...logDtick(c.train_loss, c.test_loss, prev && prev.train_loss, cur && cur.batch && cur.batch.y),
+      ...(c.epoch.length || prev ? {} : { range: [-2, 0.5] }) },
     yaxis2: CURSOR_AXIS,
     legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 11 } },
   });
@@ -223,7 +231,7 @@ export function gradsFigure(snaps, { epochs, cursorEpoch, uirevision, names }) {
   const layout = base({
     margin: { l: 52, r: 8, t: 24, b: 34 }, uirevision,
     xaxis: { title: { text: "epoch", standoff: 4 }, range: [0, Math.max(1, epochs)], zeroline: false },
-    yaxis: { title: { text: "‖∂L/∂W‖ (log)" }, type: "log", exponentformat: "power" },
+    yaxis: { title: { text: "‖∂L/∂W‖ (log)" }, type: "log", exponentformat: "power", ...logDtick(...traces.map((t) => t.y)), ...(snaps.length ? {} : { range: [-3, 1] }) },
     yaxis2: CURSOR_AXIS,
     legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", font: { size: 11 } },
     annotations: snaps.length ? [] : [emptyNote("Per-layer gradient norms appear here while it trains.")],
@@ -249,12 +257,12 @@ export function histsFigure(snap, { names }) {
     const label = names[i] || layerSymbol(i, n);
     traces.push({ type: "bar", x, y: L.hist.counts, width: w, xaxis: `x${ax}`, yaxis: `y${ax}`, name: label,
       marker: { color: LAYER_COLORS[i % LAYER_COLORS.length], line: { width: 0 } },
-      hovertemplate: `${label}<br>w ≈ %{x:.3g}: %{y} weights<extra></extra>` });
+      hovertemplate: `${label} (‖W‖ = ${L.weight_norm == null ? "—" : L.weight_norm.toPrecision(3)})<br>w ≈ %{x:.3g}: %{y} weights<extra></extra>` });
     const xd = [col / cols + (col ? gx / 2 : 0), (col + 1) / cols - (col < cols - 1 ? gx / 2 : 0)];
     const yd = [1 - (row + 1) / rows + (row < rows - 1 ? gy / 2 : 0), 1 - row / rows - (row ? gy / 2 : 0)];
     layout[`xaxis${ax}`] = { domain: xd, anchor: `y${ax}`, zeroline: false, tickfont: { size: 10 }, nticks: 4, exponentformat: "power" };
     layout[`yaxis${ax}`] = { domain: yd, anchor: `x${ax}`, tickfont: { size: 10 }, nticks: 4, rangemode: "tozero" };
-    layout.annotations.push({ text: `${label} ${L.shape.join("×")}, ‖W‖ = ${L.weight_norm == null ? "—" : L.weight_norm.toPrecision(3)}`,
+    layout.annotations.push({ text: `${label} ${L.shape.join("×")}`,
       xref: "paper", yref: "paper", x: (xd[0] + xd[1]) / 2, y: yd[1], yanchor: "bottom", showarrow: false, font: { size: 11 } });
   });
   if (!n) {
@@ -302,7 +310,7 @@ export function confidenceFigure(outputs, { nClasses }) {
   const layout = base({
     margin: { l: 44, r: 8, t: 8, b: 36 }, barmode: "overlay", showlegend: false,
     xaxis: { title: { text: "largest softmax probability of a test point", standoff: 4 }, range: [0, 1], tickformat: ".1f" },
-    yaxis: { title: { text: "test points" }, rangemode: "tozero" },
+    yaxis: { title: { text: "test points" }, rangemode: "tozero", ...(outputs ? {} : { range: [0, 1], showticklabels: false }) },
     shapes: [{ type: "line", x0: uniform, x1: uniform, y0: 0, y1: 1, yref: "paper", line: { color: "#5b6475", width: 1, dash: "dot" } }],
     annotations: [{ x: uniform, y: 1, yref: "paper", text: `uniform guess 1/${Math.max(2, nClasses || 2)}`, showarrow: false, xanchor: "left", yanchor: "top", font: { size: 10, color: "#5b6475" } },
       ...(outputs ? [] : [emptyNote("Appears while it trains.")])],

@@ -19,7 +19,7 @@ const PREVIEW_URL = "/api/v1/training/dataset"; // used only when the server off
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 const MAX_HIDDEN = 8;
 const BOUNDARY_FRAMES = 40; // ask for a decision-boundary grid about this many times per run
-const GRID_SIZE = 40;
+const GRID_SIZE = 50;
 
 const DATA_NAMES = { moons: "Two moons", circles: "Circles", spirals: "Spirals", xor: "XOR", blobs: "Gaussian blobs", digits: "Handwritten digits (8×8)" };
 const DATA_DESC = {
@@ -560,8 +560,10 @@ function follow(R) {
 function onStatus(R, d) {
   R.status = d.status;
   if (TERMINAL.has(d.status)) {
+    // The server ends the stream right after this event; closing now would abort the request
+    // mid-flight, so the stream's own end (its "error" event) closes it, or a timer does.
     R.final = true;
-    R.es.close();
+    setTimeout(() => R.es.close(), 10_000);
     finish(R, d);
     return;
   }
@@ -726,20 +728,23 @@ function drawAll() {
   let bfig;
   if (digits) {
     $("#boundary-title").textContent = "Data: two handwritten digits of each class";
-    bfig = P.digitsFigure(missing ? null : PREVIEW, { note: missing ? "No preview of the digits from this server; press Run to train on them." : "" });
+    bfig = P.digitsFigure(missing ? null : PREVIEW, { note: missing ? "This server offers no preview of the digits yet.<br>Press Run to train on them." : "" });
   } else {
     const b = boundaryAt(k);
     $("#boundary-title").textContent = b ? `Data and decision boundary${snap ? ` (epoch ${epochOfBoundary(k)})` : ""}` : "Data and decision boundary";
     bfig = P.boundaryFigure({
       preview: missing ? null : PREVIEW, boundary: b, nClasses: nClasses(ds), box: (!missing && PREVIEW.grid_box) || [-2, 2, -2, 2],
       probe: b ? S.probe : null, uirevision: ds.name,
-      note: missing && !b ? "The points show here when the server offers a dataset preview; press Run to see the boundary." : "",
+      note: missing && !b ? "This server offers no dataset preview yet.<br>Press Run: the decision boundary appears here." : "",
     });
   }
   jobs.push(Plotly.react("boundary", bfig.traces, bfig.layout, P.PLOT_CONFIG));
+  const bk = boundaryAt(k);
+  const pts = missing ? "" : " ● train, ◆ test (never trained on).";
   $("#boundary-note").textContent = digits ? "64 inputs per image, 10 classes: the boundary lives in 64 dimensions, so the confusion matrix shows how the classes are told apart."
-    : boundaryAt(k) ? "Shading: what the network predicts at each point; the black line is its decision boundary. Click to move the probe ✕ (its softmax is in lens 3). ● train, ◆ test."
-      : "● training points, ◆ test points (never trained on). Press Run to watch the decision boundary form.";
+    : bk && bk.kind === "prob" ? `Shading: the network's P(class 1) at each point; the black line (p = 0.5) is its decision boundary. Click to move the probe ✕ (its softmax is in lens 3).${pts}`
+      : bk ? `Colours: the class the network predicts at each point. Click to move the probe ✕ (lens 3 reads its probability).${pts}`
+        : missing ? "Press Run to watch the decision boundary form." : `${pts.trim()} Press Run to watch the decision boundary form.`;
 
   const cur = curvesOf(CUR);
   const prev = S.compare && PREV ? PREV.curves : null;

@@ -1,0 +1,148 @@
+"""Training throughput against TensorFlow Playground's configurations; prints a markdown table.
+
+Playground setup: spiral, 500 points (half for training), 2-8-8-8-1 and 2-4-2-1 tanh networks,
+squared error on a tanh output, SGD lr 0.03, an update every 10 examples (batch 10, gradients
+averaged). Figures are training examples per second:
+
+  (a) a plain PyTorch loop (float32, no evaluation),
+  (b) ``compute.nn.train`` (auto -> the lean path; also forced to torch), with per-epoch
+      full-set evaluation of train and test sets, as Playground does after every epoch,
+  (c) the lean kernel alone (fused numba forward/backward/update, float64, per-epoch eval),
+  (d) ``train_many``: 30 concurrent runs in one batched computation, per-run figure.
+
+Targets: one run >= 1x Playground; each of 30 concurrent runs >= 0.5x. Run:
+``python bench/bench_training.py [--repeat 3] [--threads 2] [--runs 30]``. Timings are wall
+clock on whatever machine runs it; the CPU count and load average are printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from compute.nn import TrainConfig, make_dataset, train, train_many  # noqa: E402
+from compute.nn.lean import LeanRun, n_outputs, run_chunk  # noqa: E402
+from compute.nn.models import build_model  # noqa: E402
+
+PLAYGROUND = {"2-8-8-8-1": 500_000.0, "2-4-2-1": 2_200_000.0}  # examples/s, as given in the brief
+HIDDEN = {"2-8-8-8-1": [8, 8, 8], "2-4-2-1": [4, 2]}
+
+
+def config(hidden: list[int], epochs: int, seed: int = 0, **over) -> TrainConfig:
+    return TrainConfig.from_dict({
+        "dataset": {"name": "spirals", "n_samples": 500, "noise": 0.0, "test_fraction": 0.5,
+                    "seed": seed},
+        "model": {"hidden": hidden, "activation": "tanh"}, "loss": "mse",
+        "optimizer": {"name": "sgd", "lr": 0.03}, "epochs": epochs, "batch_size": 10,
+        "seed": seed, "device": "cpu", **over})
+
+
+def best_of(repeat: int, fn) -> float:
+    """Best examples/s over ``repeat`` runs of ``fn() -> (examples, seconds)``."""
+    best = 0.0
+    for _ in range(repeat):
+        ex, s = fn()
+        best = max(best, ex / s)
+    return best
+
+
+def plain_torch(hidden: list[int], epochs: int) -> tuple[int, float]:
+    torch.set_num_threads(1)
+    data = make_dataset("spirals", n_samples=500, noise=0.0, test_fraction=0.5, seed=0)
+    X = torch.tensor(data.X_train)
+    T = torch.tensor(np.where(data.y_train == 1, 1.0, -1.0), dtype=torch.float32)[:, None]
+    torch.manual_seed(0)
+    layers, width = [], 2
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.Tanh()]
+        width = h
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
+    opt = torch.optim.SGD(net.parameters(), lr=0.03)
+    g = torch.Generator().manual_seed(1)
+    n = X.shape[0]
+    t = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        for s in range(0, n, 10):
+            idx = perm[s:s + 10]
+            loss = 0.5 * ((torch.tanh(net(X[idx])) - T[idx]) ** 2).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return epochs * n, time.perf_counter() - t
+
+
+def via_train(hidden: list[int], epochs: int, **over) -> tuple[int, float]:
+    r = train(config(hidden, epochs, **over))
+    return r.steps * 10, r.steps * 10 / r.examples_per_s
+
+
+def lean_kernel(hidden: list[int], epochs: int) -> tuple[int, float]:
+    c = config(hidden, epochs)
+    data = make_dataset(**c.dataset)
+    model = build_model(c.model, 2, 2, None, n_outputs=n_outputs("mse", 2), seed=0)
+    run = LeanRun(c, data, model)
+    bufs = run.layout.buffers()
+    run.perms.get(0, epochs - 1)  # draw the shuffles outside the timing
+    t = time.perf_counter()
+    run_chunk(run, 0, run.total_steps, bufs)
+    return run.total_steps * 10, time.perf_counter() - t
+
+
+def many(hidden: list[int], epochs: int, runs: int, threads: int) -> tuple[int, float]:
+    configs = [config(hidden, epochs, seed=s) for s in range(runs)]
+    t = time.perf_counter()
+    results = train_many(configs, threads=threads)
+    dt = time.perf_counter() - t
+    return sum(r.steps * 10 for r in results) // runs, dt  # per-run examples / wall time
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the epoch counts")
+    args = ap.parse_args()
+    sc = args.scale
+    via_train(HIDDEN["2-4-2-1"], 1)  # compile (or load) the kernels before timing
+    rows = []
+    for name, hidden in HIDDEN.items():
+        pg = PLAYGROUND[name]
+        fig = {
+            "(a) plain PyTorch loop": best_of(args.repeat, lambda h=hidden: plain_torch(h, int(20 * sc))),
+            "(b) train(), backend torch": best_of(args.repeat, lambda h=hidden: via_train(
+                h, int(20 * sc), backend="torch")),
+            "(b) train(), auto -> lean": best_of(args.repeat, lambda h=hidden: via_train(h, int(400 * sc))),
+            "(c) lean kernel": best_of(args.repeat, lambda h=hidden: lean_kernel(h, int(400 * sc))),
+            f"(d) train_many, {args.runs} runs, per run": best_of(1, lambda h=hidden: many(
+                h, int(200 * sc), args.runs, args.threads)),
+        }
+        for label, v in fig.items():
+            target = 0.5 if label.startswith("(d)") else 1.0
+            ratio = v / pg
+            check = "" if label.startswith("(a)") or "torch" in label else (
+                "met" if ratio >= target else f"missed by {(1 - ratio / target) * 100:.0f}%")
+            rows.append((name, label, v, ratio, f">= {target:g}x" if check else "", check))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nTraining throughput, examples/s (wall clock, best of {args.repeat}); "
+          f"{os.cpu_count()} CPUs, load average {load:.1f}, torch {torch.__version__}, "
+          f"{args.threads} threads for (d)\n")
+    print("| network | path | examples/s | x Playground | target | |")
+    print("|---|---|---:|---:|---|---|")
+    for name, label, v, ratio, target, check in rows:
+        print(f"| {name} | {label} | {v:,.0f} | {ratio:.2f} | {target} | {check} |")
+    for name, pg in PLAYGROUND.items():
+        print(f"\nPlayground reference {name}: {pg:,.0f} examples/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Linear-algebra labs in Chromium: a control moves a plot, and the URL keeps the state."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def ready(page, url):
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+
+
+def test_matrix_transform_slider_and_preset(page, server_url):
+    ready(page, server_url + "/labs/matrix-transform?matrix=2,0,0,0.5")
+    tip = "() => { const d = document.getElementById('plane').data; const t = d.find(x => x.name === 'A e₁'); return [t.x[1], t.y[1]]; }"
+    page.locator("#player .pl-scrub").fill("60")
+    assert page.evaluate(tip) == [2, 0]
+    assert "λ₁ = 2" in page.locator("#facts").inner_text()
+    page.locator("input[name=a]").fill("3")
+    page.wait_for_function("() => document.getElementById('plane').data.find(x => x.name === 'A e₁').x[1] === 3")
+    assert "matrix=3,0,0,0.5" in page.url
+    page.select_option("#preset", "projection")
+    page.wait_for_function("() => document.getElementById('facts').innerText.includes('collapses onto a line')")
+    page.select_option("#preset", "rotation")
+    page.wait_for_function("() => document.getElementById('facts').innerText.includes('complex')")
+
+
+def test_pca_k_and_correlation_change_the_plots(page, server_url):
+    ready(page, server_url + "/labs/pca?n_samples=200&correlation=0.5&n_components=1")
+    ratio = page.evaluate("() => document.getElementById('scree').data[0].y[0]")
+    page.locator("input[name=correlation]").fill("0.95")
+    page.wait_for_function(f"() => document.getElementById('scree').data[0].y[0] > {ratio}")
+    assert "correlation=0.95" in page.url
+    page.locator("input[name=n_components]").fill("2")
+    page.wait_for_function("() => document.getElementById('facts').innerText.includes('Keep k = 2')")
+
+
+def test_svd_rank_slider_rebuilds_the_image(page, server_url):
+    ready(page, server_url + "/labs/svd?image=pattern&rank=1")
+    one = page.evaluate("() => document.getElementById('picture').data[0].z[100].slice(0, 40).join(',')")
+    page.locator("input[name=rank]").fill("60")
+    page.wait_for_function("() => document.getElementById('img-title').textContent.startsWith('Rank-60')")
+    sixty = page.evaluate("() => document.getElementById('picture').data[0].z[100].slice(0, 40).join(',')")
+    assert one != sixty
+    assert "rank=60" in page.url

@@ -1,0 +1,89 @@
+"""Training lab in Chromium: the dataset preview, a live run over Server-Sent Events that ends
+succeeded, and Stop cancelling a longer run. Runs go to the test server's own Dask cluster."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+FINAL = "() => ['succeeded','failed','cancelled','interrupted'].includes(document.querySelector('#run-status').dataset.status)"
+SMALL = "?dataset=moons&n_samples=200&noise=0.2&hidden=8&activation=tanh&optimizer=adam&lr=0.03&epochs=20&batch_size=32&seed=3"
+# Dropout sends the run down the general torch path: ~350k steps, minutes of work, stopped early.
+LONG = "?dataset=moons&n_samples=2000&hidden=32,32&dropout=0.1&optimizer=sgd&lr=0.05&epochs=2000&batch_size=8&seed=4"
+
+
+def trace(page, plot: str, name: str) -> dict | None:
+    return page.evaluate(
+        "([id, name]) => { const d = document.getElementById(id).data || [];"
+        " const t = d.find((t) => t.name === name); return t ? {x: t.x, y: t.y} : null; }",
+        [plot, name],
+    )
+
+
+def has_preview_route(page) -> bool:
+    return page.evaluate("async () => !!(await (await fetch('/openapi.json')).json()).paths['/api/v1/training/dataset']")
+
+
+def test_page_draws_the_dataset_and_reads_its_state_from_the_url(page, server_url):
+    page.goto(server_url + "/labs/training?dataset=moons&n_samples=200&hidden=8,4&optimizer=sgd&lr=0.05&schedule=cosine")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#boundary.js-plotly-plot").count() == 1
+    assert page.locator(".where-ml").count() == 1
+    # The controls and the linear-algebra lens follow the URL, before any run.
+    assert page.locator("select[name=optimizer]").input_value() == "sgd"
+    assert page.locator("select[name=schedule]").input_value() == "cosine"
+    assert float(page.locator("input[name=lr]").input_value()) == 0.05
+    la = page.text_content("#lens-la")
+    assert "W₁: 8×2" in la and "W₂: 4×8" in la and "W_out: 2×4" in la
+    assert page.text_content("#progress-text") == "not started"
+    if not has_preview_route(page):
+        note = page.evaluate("() => document.getElementById('boundary').layout.annotations.map((a) => a.text).join(' ')")
+        assert "no dataset preview" in note
+        pytest.xfail("the server has no POST /api/v1/training/dataset yet: the preview is a placeholder")
+    xs = page.evaluate("() => document.getElementById('boundary').data.filter((t) => t.name.startsWith('class')).reduce((n, t) => n + t.x.length, 0)")
+    assert xs == 200  # every point, train and test
+
+
+def test_run_streams_progress_and_ends_succeeded(page, server_url):
+    page.goto(server_url + "/labs/training" + SMALL)
+    page.wait_for_selector("body[data-ready='1']")
+    assert trace(page, "loss", "train")["x"] == []
+    page.click("#run")
+    page.wait_for_function(FINAL, timeout=120_000)
+    status = page.locator("#run-status")
+    assert status.get_attribute("data-status") == "succeeded", status.text_content()
+    assert "test accuracy" in status.text_content()
+    # Epoch events arrived over the SSE stream (live), and the finished history fills every epoch.
+    assert int(page.evaluate("document.body.dataset.snaps")) >= 1
+    loss = trace(page, "loss", "train")
+    assert loss["x"] == list(range(1, 21)) and all(v > 0 for v in loss["y"])
+    assert page.evaluate("document.getElementById('progress').value") == 1
+    assert "epoch 20 / 20" in page.text_content("#progress-text")
+    grads = page.evaluate("() => document.getElementById('grads').data.filter((t) => t.name.startsWith('W')).length")
+    assert grads == 2  # W₁ and W_out
+    assert "Train loss" in page.text_content("#lens-info") and "bits" in page.text_content("#lens-info")
+    assert page.evaluate("() => document.getElementById('confusion').data[0].z.flat().reduce((a, b) => a + b, 0)") == 60
+    href = page.get_attribute("#downloads a[href$='history.csv']", "href")
+    csv = page.evaluate("async (u) => (await fetch(u)).text()", href)
+    assert csv.splitlines()[0].startswith("epoch,") and len(csv.splitlines()) == 21
+
+
+def test_stop_cancels_a_long_run(page, server_url):
+    page.goto(server_url + "/labs/training" + LONG)
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#run")
+    page.wait_for_function("() => document.getElementById('progress').value > 0", timeout=120_000)
+    assert page.locator("#stop").is_enabled()
+    page.click("#stop")
+    page.wait_for_function(FINAL, timeout=30_000)
+    status = page.locator("#run-status")
+    assert status.get_attribute("data-status") == "cancelled", status.text_content()
+    assert "Stopped at epoch" in status.text_content()
+    assert page.locator("#run").is_enabled() and not page.locator("#stop").is_enabled()
+    job_id = page.evaluate("() => new URL(document.querySelector('#downloads a[href^=\"/api/v1/jobs/\"]').href).pathname.split('/')[4]")
+    job = json.loads(page.evaluate("async (u) => (await fetch(u)).text()", f"/api/v1/jobs/{job_id}"))
+    assert job["status"] == "cancelled"
+    assert page.evaluate("document.getElementById('progress').value") < 1

@@ -1,0 +1,357 @@
+"""compute.nn: datasets, config validation, the training loop (torch and lean), callbacks."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from compute.nn import (
+    DATASETS,
+    GRID_BOX,
+    Callbacks,
+    TrainConfig,
+    build_model,
+    catalog,
+    lr_multipliers,
+    make_dataset,
+    train,
+    train_many,
+)
+
+CANONICAL = {"dataset": {"name": "moons", "n_samples": 1000, "noise": 0.2, "test_fraction": 0.3,
+                         "seed": 0},
+             "model": {"hidden": [16, 16], "activation": "tanh"},
+             "optimizer": {"name": "adam", "lr": 0.01}, "epochs": 200, "batch_size": 64, "seed": 0}
+
+
+def cfg(**over) -> TrainConfig:
+    d = {"dataset": {"name": "moons", "n_samples": 120, "test_fraction": 0.25, "seed": 1},
+         "model": {"hidden": [8, 8], "activation": "tanh"},
+         "optimizer": {"name": "adam", "lr": 0.01}, "epochs": 3, "batch_size": 10, "seed": 3}
+    d.update(over)
+    return TrainConfig.from_dict(d)
+
+
+def weights(result) -> dict[str, torch.Tensor]:
+    return torch.load(io.BytesIO(result.state_dict))
+
+
+# --- datasets ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_datasets_are_deterministic_shaped_and_bounded(name):
+    n = 200
+    a = make_dataset(name, n_samples=n, seed=7)
+    b = make_dataset(name, n_samples=n, seed=7)
+    c = make_dataset(name, n_samples=n, seed=8)
+    for k in ("X_train", "y_train", "X_test", "y_test"):
+        assert np.array_equal(getattr(a, k), getattr(b, k))
+    assert not np.array_equal(a.X_train, c.X_train)
+    assert a.X_train.dtype == np.float32 and a.y_train.dtype == np.int64
+    assert a.X_train.shape == (n - round(n * 0.3), a.n_features)
+    assert a.X_test.shape == (round(n * 0.3), a.n_features)
+    y = np.concatenate([a.y_train, a.y_test])
+    assert set(np.unique(y)) == set(range(a.n_classes))
+    X = np.concatenate([a.X_train, a.X_test])
+    if name == "digits":
+        assert a.image_shape == (8, 8) and X.min() >= 0 and X.max() <= 1
+        assert a.grid_box is None
+    else:
+        assert a.n_features == 2 and a.grid_box == GRID_BOX
+        assert np.abs(X).max() < 2.5  # the standardized sets fit the boundary box (noise aside)
+
+
+def test_dataset_bounds_are_enforced():
+    with pytest.raises(ValueError, match=r"dataset.n_samples must be <= 5000; got 6000"):
+        make_dataset("moons", n_samples=6000)
+    with pytest.raises(ValueError, match=r"dataset.n_samples must be <= 1797"):
+        make_dataset("digits", n_samples=1800)
+    with pytest.raises(ValueError, match=r"dataset.name must be one of"):
+        make_dataset("mnist")
+    with pytest.raises(ValueError, match=r"dataset.centers"):
+        make_dataset("blobs", centers=9)
+    assert make_dataset("blobs", centers=5, n_samples=100).n_classes == 5
+
+
+# --- config -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("patch", "message"), [
+    ({"epochs": 0}, r"epochs must be >= 1; got 0"),
+    ({"batch_size": 10**6}, r"batch_size must be <= 5000"),
+    ({"l1": -1}, r"l1 must be >= 0.0; got -1"),
+    ({"grad_clip": 0}, r"grad_clip must be >= 1e-06"),
+    ({"device": "tpu"}, r"device must be one of"),
+    ({"dataset": {"name": "moons", "noise": 2}}, r"dataset.noise must be <= 1.0; got 2.0"),
+    ({"model": {"hidden": [8] * 9}}, r"model.hidden must have length <= 8; got 9"),
+    ({"model": {"hidden": [300]}}, r"model.hidden\[0\] must be <= 256; got 300"),
+    ({"model": {"activation": "swish"}}, r"model.activation must be one of"),
+    ({"model": {"kind": "cnn"}}, r"model.kind 'cnn' needs an image dataset"),
+    ({"optimizer": {"name": "adam", "lr": 100}}, r"optimizer.lr must be <= 10.0; got 100.0"),
+    ({"optimizer": {"name": "adam", "betas": [0.9]}}, r"optimizer.betas must have length >= 2"),
+    ({"optimizer": {"name": "sgd", "nesterov": True}}, r"optimizer.nesterov needs optimizer.momentum"),
+    ({"optimizer": {"name": "lbfgs"}}, r"optimizer.name must be one of"),
+    ({"schedule": {"name": "step", "gamma": 1.5}}, r"schedule.gamma must be <= 1.0; got 1.5"),
+    ({"epochs": 5000, "batch_size": 1}, r"epochs \* steps per epoch must be <= 2000000"),
+    ({"bogus": 1}, r"bogus is not a known field"),
+    ({"model": {"hidden": [8], "momentum": 0.9}}, r"model.momentum is not a known field"),
+])
+def test_config_errors_name_the_field_and_bound(patch, message):
+    d = {**CANONICAL, **patch}
+    with pytest.raises(ValueError, match=message):
+        TrainConfig.from_dict(d)
+
+
+def test_config_round_trips_and_catalog_is_json():
+    c = TrainConfig.from_dict(CANONICAL)
+    assert TrainConfig.from_dict(c.to_dict()) == c
+    assert c.optimizer["betas"] == [0.9, 0.999] and c.model["kind"] == "mlp"
+    cat = json.loads(json.dumps(catalog()))
+    assert set(cat["datasets"]) == set(DATASETS)
+    assert cat["fields"]["epochs"]["high"] == 5000
+    assert cat["models"]["mlp"]["hidden"]["max_len"] == 8
+
+
+@pytest.mark.parametrize(("schedule", "make"), [
+    ({"name": "step", "step_size": 7, "gamma": 0.5},
+     lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5)),
+    ({"name": "exponential", "gamma": 0.97},
+     lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.97)),
+    ({"name": "cosine", "eta_min": 0.001},
+     lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=50, eta_min=0.001)),
+    ({"name": "onecycle", "pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4},
+     lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=50,
+                                                   cycle_momentum=False)),
+])
+def test_schedules_match_torch_schedulers(schedule, make):
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = make(opt)
+    ours = 0.1 * lr_multipliers(schedule, 50, 0.1)
+    theirs = []
+    for _ in range(50):
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(ours[:50], theirs, rtol=1e-9, atol=1e-12)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+def test_canonical_example_reaches_095():
+    r = train(TrainConfig.from_dict(CANONICAL))
+    assert r.test_accuracy >= 0.95
+    assert r.steps == 200 * 11 and r.epochs == 200 and not r.stopped and not r.diverged
+    assert r.device == "cpu" and r.backend == "lean"  # auto routes a small CPU MLP to lean
+    assert len(r.history["test_acc"]) == 200
+    assert np.array(r.confusion).sum() == 300
+    assert [s["matrix_shape"] for s in r.layer_shapes] == [[16, 2], [16, 16], [2, 16]]
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_canonical_example_on_the_torch_path():
+    r = train(TrainConfig.from_dict({**CANONICAL, "epochs": 60, "backend": "torch"}))
+    assert r.backend == "torch" and r.test_accuracy >= 0.95
+
+
+@pytest.mark.parametrize("backend", ["torch", "lean"])
+def test_callbacks_fire_with_the_right_counts(backend):
+    steps, epochs, ends = [], [], []
+    c = cfg(backend=backend, epochs=5, step_every=4, boundary_every=2, grid_size=12)
+    r = train(c, Callbacks(on_step=steps.append, on_epoch=epochs.append, on_end=ends.append))
+    spe = math.ceil(90 / 10)
+    assert r.steps == 5 * spe
+    assert [s.step for s in steps] == list(range(4, 5 * spe + 1, 4))
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4, 5] and [e.step for e in epochs][-1] == 45
+    assert [e.boundary is not None for e in epochs] == [False, True, False, True, True]
+    b = epochs[-1].boundary
+    assert b["kind"] == "prob" and len(b["z"]) == 12 and len(b["z"][0]) == 12
+    assert ends == [r]
+    ev = epochs[-1].to_dict()
+    assert [layer["shape"] for layer in ev["layers"]] == [[8, 2], [8, 8], [2, 8]]
+    assert sum(ev["layers"][0]["hist"]["counts"]) == 16
+    assert len(ev["layers"][0]["hist"]["edges"]) == c.hist_bins + 1
+    assert 0.5 <= ev["outputs"]["mean_confidence"] <= 1
+    assert ev["test_acc"] == r.history["test_acc"][-1]
+    for event in (*steps, *epochs):
+        json.dumps(event.to_dict(), allow_nan=False)
+
+
+def test_multiclass_boundary_is_argmax_class():
+    seen = []
+    c = cfg(dataset={"name": "blobs", "centers": 4, "n_samples": 100}, epochs=1, grid_size=10)
+    train(c, Callbacks(on_epoch=seen.append))
+    b = seen[0].boundary
+    assert b["kind"] == "class" and {v for row in b["z"] for v in row} <= {0, 1, 2, 3}
+    assert len(b["confidence"]) == 10
+
+
+@pytest.mark.parametrize(("backend", "polls_before_stop", "steps"), [("torch", 5, 5), ("lean", 1, 9)])
+def test_should_stop_stops_promptly(backend, polls_before_stop, steps):
+    # torch polls before every batch; lean between kernel chunks (the first chunk is one epoch,
+    # later ones are sized to ~30 ms of compute)
+    polls = []
+
+    def stop() -> bool:
+        polls.append(1)
+        return len(polls) > polls_before_stop
+
+    r = train(cfg(backend=backend, epochs=50), should_stop=stop)
+    assert r.stopped and r.steps == steps
+    assert len(r.history["loss"]) == steps // 9
+
+
+def test_same_config_same_numbers():
+    for backend in ("torch", "lean"):
+        a, b = train(cfg(backend=backend)), train(cfg(backend=backend))
+        assert a.history == b.history
+        wa, wb = weights(a), weights(b)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    c = train(cfg(backend="lean", seed=4))
+    assert c.history != a.history
+
+
+LEAN_CASES = {
+    "playground": dict(model={"hidden": [8, 8, 8], "activation": "tanh"}, loss="mse",
+                       optimizer={"name": "sgd", "lr": 0.03},
+                       dataset={"name": "spirals", "n_samples": 100, "test_fraction": 0.5}),
+    "relu_adam_l1_clip": dict(model={"hidden": [12, 7], "activation": "relu"}, l1=0.003,
+                              grad_clip=0.05, optimizer={"name": "adam", "lr": 0.02,
+                                                         "weight_decay": 0.01}),
+    "sigmoid_rmsprop": dict(model={"hidden": [6], "activation": "sigmoid"},
+                            optimizer={"name": "rmsprop", "lr": 0.01, "momentum": 0.9,
+                                       "weight_decay": 0.001},
+                            dataset={"name": "blobs", "centers": 3, "n_samples": 90}),
+    "residual_adamw_onecycle": dict(model={"hidden": [8, 8, 8], "activation": "tanh",
+                                           "residual": True},
+                                    optimizer={"name": "adamw", "lr": 0.05},
+                                    schedule={"name": "onecycle"}, batch_size=16),
+    "nesterov_step": dict(model={"hidden": [5, 5], "activation": "linear"},
+                          optimizer={"name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True,
+                                     "weight_decay": 0.01},
+                          schedule={"name": "step", "step_size": 5, "gamma": 0.7}),
+    "adagrad_mse_multiclass": dict(model={"hidden": [4], "activation": "relu"}, loss="mse",
+                                   optimizer={"name": "adagrad", "lr": 0.1},
+                                   dataset={"name": "blobs", "centers": 3, "n_samples": 60},
+                                   batch_size=7),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEAN_CASES))
+def test_lean_path_equals_torch_path_in_float64(case):
+    over = {"dtype": "float64", "epochs": 4, **LEAN_CASES[case]}
+    t = train(cfg(backend="torch", **over))
+    n = train(cfg(backend="lean", **over))
+    assert t.steps == n.steps > 0
+    wt, wn = weights(t), weights(n)
+    assert list(wt) == list(wn)
+    for k in wt:
+        assert wt[k].dtype == wn[k].dtype == torch.float64
+        np.testing.assert_allclose(wn[k].numpy(), wt[k].numpy(), rtol=0, atol=1e-10, err_msg=k)
+    np.testing.assert_allclose(n.history["loss"], t.history["loss"], rtol=1e-10)
+    assert n.history["test_acc"] == t.history["test_acc"]
+
+
+@pytest.mark.parametrize("runs", [
+    [{"optimizer": {"name": "sgd", "lr": 0.1}},
+     {"optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}},
+     {"optimizer": {"name": "sgd", "lr": 0.2, "momentum": 0.5, "nesterov": True}, "l1": 0.001},
+     {"optimizer": {"name": "sgd", "lr": 0.1}, "grad_clip": 0.05},
+     {"optimizer": {"name": "sgd", "lr": 0.1}, "l1": 0.01}],
+    [{"optimizer": {"name": "adam", "lr": 0.01}},
+     {"optimizer": {"name": "adam", "lr": 0.02, "weight_decay": 0.01}},
+     {"optimizer": {"name": "adam", "lr": 0.01}, "schedule": {"name": "cosine"}, "l1": 0.002,
+      "grad_clip": 0.1}],
+    # RMSprop's g / sqrt(v) magnifies rounding where v is tiny: keep lr small and L1 off
+    [{"optimizer": {"name": "rmsprop", "lr": 0.01}},
+     {"optimizer": {"name": "rmsprop", "lr": 0.003, "momentum": 0.8}}],
+], ids=["sgd", "adam", "rmsprop"])
+def test_train_many_equals_train(runs):
+    base = dict(dtype="float64", backend="lean", epochs=3, loss="mse",
+                model={"hidden": [6, 6], "activation": "tanh", "residual": True})
+    configs = [cfg(**{**base, "seed": s, "dataset": {"name": "xor", "n_samples": 120, "seed": s},
+                      **over}) for s, over in enumerate(runs)]
+    many = train_many(configs, threads=2)  # runs split 2 ways: lanes padded to 4
+    for c, m in zip(configs, many, strict=True):
+        one = train(c)
+        wm, wo = weights(m), weights(one)
+        for k in wm:
+            np.testing.assert_allclose(wm[k].numpy(), wo[k].numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(m.history["loss"], one.history["loss"], rtol=1e-10)
+        assert m.history["test_acc"] == one.history["test_acc"]
+
+
+def test_train_many_refuses_mixed_shapes():
+    with pytest.raises(ValueError, match="differs in shape"):
+        train_many([cfg(), cfg(model={"hidden": [3]})])
+    with pytest.raises(ValueError, match="differs in shape"):
+        train_many([cfg(), cfg(optimizer={"name": "sgd"})])
+    with pytest.raises(ValueError, match="lean-eligible"):
+        train_many([cfg(model={"hidden": [3], "activation": "gelu"})])
+
+
+@pytest.mark.parametrize("backend", ["torch", "lean"])
+def test_grad_clip_bounds_the_gradient_norm(backend):
+    seen = []
+    train(cfg(backend=backend, grad_clip=0.01, optimizer={"name": "sgd", "lr": 0.5}),
+          Callbacks(on_epoch=seen.append))
+    for e in seen:
+        # weights only (biases carry the rest of the clipped norm)
+        total = math.sqrt(sum(layer["grad_norm"] ** 2 for layer in e.layers))
+        assert total <= 0.01 + 1e-6
+
+
+def test_l1_shrinks_weights():
+    def l1_norm(r) -> float:
+        w = weights(r)
+        return sum(float(w[k].abs().sum()) for k in w if k.endswith("weight"))
+
+    base = cfg(epochs=20, optimizer={"name": "sgd", "lr": 0.1})
+    sparse = cfg(epochs=20, optimizer={"name": "sgd", "lr": 0.1}, l1=0.01)
+    assert l1_norm(train(sparse)) < 0.8 * l1_norm(train(base))
+
+
+@pytest.mark.parametrize("backend", ["torch", "lean"])
+def test_divergence_is_a_result(backend):
+    r = train(cfg(backend=backend, epochs=30, model={"hidden": [16, 16], "activation": "linear"},
+                  optimizer={"name": "sgd", "lr": 10.0, "momentum": 0.99}))
+    assert r.diverged and r.diverged_step is not None and r.epochs < 30
+    d = r.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["history"]["loss"][-1] is None
+
+
+def test_cnn_and_torch_only_features_route_to_torch():
+    r = train(TrainConfig.from_dict({
+        "dataset": {"name": "digits", "n_samples": 400, "seed": 0},
+        "model": {"kind": "cnn", "channels": [8, 16], "dropout": 0.1},
+        "optimizer": {"name": "adam", "lr": 0.01}, "epochs": 8, "batch_size": 32}))
+    assert r.backend == "torch" and r.test_accuracy > 0.6
+    assert r.layer_shapes[0]["shape"] == [8, 1, 3, 3] and r.layer_shapes[0]["matrix_shape"] == [8, 9]
+    assert np.array(r.confusion).shape == (10, 10)
+    r2 = train(cfg(model={"hidden": [8], "activation": "gelu", "layer_norm": True, "dropout": 0.2}))
+    assert r2.backend == "torch"
+    with pytest.raises(ValueError, match="backend 'lean' cannot train this config: model.dropout"):
+        train(cfg(backend="lean", model={"hidden": [8], "dropout": 0.2}))
+
+
+def test_build_model_is_seeded_and_leaves_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a = build_model({"hidden": [4, 4]}, 2, 2, seed=5)
+    b = build_model({"hidden": [4, 4]}, 2, 2, seed=5)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_trains_on_cuda():
+    r = train(TrainConfig.from_dict({**CANONICAL, "epochs": 60, "device": "auto"}))
+    assert r.device == "cuda" and r.backend == "torch" and r.test_accuracy >= 0.95
+    seen = []
+    r2 = train(cfg(device="cuda", epochs=2, model={"hidden": [8], "dropout": 0.1}),
+               Callbacks(on_epoch=seen.append))
+    assert r2.device == "cuda" and len(seen) == 2 and seen[-1].boundary is not None
