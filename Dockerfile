@@ -25,14 +25,14 @@ ENV LANG=C.UTF-8 \
     PIP_NO_CACHE_DIR=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    NUMBA_CACHE_DIR=/tmp/numba-cache \
+    NUMBA_CACHE_DIR=/var/cache/mathlens/numba \
     MPLCONFIGDIR=/tmp/matplotlib \
     MATHLENS_DATA_DIR=/data
 RUN python3 -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
  && groupadd --system --gid 10001 mathlens \
  && useradd --system --uid 10001 --gid mathlens --home-dir /home/mathlens --create-home \
       --shell /usr/sbin/nologin mathlens \
- && install -d -o mathlens -g mathlens /data
+ && install -d -o mathlens -g mathlens /data /var/cache/mathlens/numba
 
 # The runtime dependencies from pyproject.toml: the venv layer below is rebuilt only when this
 # list (or the wheelhouse) changes, not on every edit of pyproject.toml.
@@ -104,10 +104,14 @@ COPY static /app/static
 RUN pip install --quiet --no-index --no-deps --no-build-isolation -e /app \
  && python -m compileall -q /app/compute /app/server \
  && mathlens --help >/dev/null
+USER mathlens
+# The numba kernels compiled now, into the image's cache (the app's user may add to it), so a
+# container answers in seconds rather than after a minute of JIT compiling on each start.
+RUN python -c "from compute import optim; optim.warmup()" \
+ || echo "numba warm-up failed: kernels will compile when the app starts"
 ENV MATHLENS_HOST=0.0.0.0 \
     MATHLENS_PORT=8000
 VOLUME ["/data"]
-USER mathlens
 WORKDIR /home/mathlens
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

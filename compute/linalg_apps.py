@@ -185,8 +185,8 @@ def best_match_accuracy(y_true: Array, y_pred: Array) -> float:
 
 
 def spectral_clustering(
-    dataset: str = "moons", n_samples: int = 300, noise: float = 0.06, seed: int = 0,
-    affinity: str = "knn", n_neighbors: int = 10, gamma: float = 20.0, normalized: bool = True,
+    dataset: str = "moons", n_samples: int = 300, noise: float = 0.05, seed: int = 0,
+    affinity: str = "knn", n_neighbors: int = 8, gamma: float = 20.0, normalized: bool = True,
     n_clusters: int = 2, n_eig: int = 10,
 ) -> Spectral:
     """Spectral clustering (Ng–Jordan–Weiss): the similarity graph W, its Laplacian L, the
@@ -195,7 +195,6 @@ def spectral_clustering(
     from scipy.linalg import eigh
     from scipy.sparse.csgraph import connected_components
     from sklearn.cluster import KMeans
-
     from threadpoolctl import threadpool_limits
 
     X, y = make_dataset(dataset, n_samples, noise, seed)

@@ -425,6 +425,7 @@ class JobService:
         self._writes: set[asyncio.Future] = set()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="mathlens-jobs-db")
         self._closing = False
+        self._connect_task: asyncio.Future | None = None
 
     @property
     def ready(self) -> bool:
@@ -441,7 +442,7 @@ class JobService:
         n = await self._db(self.store.interrupt_unfinished, time.time())
         if n:
             log.warning("%d job(s) left unfinished by the previous server marked interrupted", n)
-        self._spawn(self._connect())
+        self._connect_task = asyncio.ensure_future(self._connect())
 
     async def _connect(self) -> None:
         from distributed import Client, LocalCluster
@@ -478,7 +479,10 @@ class JobService:
                 if self.cluster is not None:
                     await _quietly(self.cluster.close(), 60)
                     self.cluster = None
-                await asyncio.sleep(delay)
+                for _ in range(int(delay / 0.25)):  # wake soon when the app stops
+                    if self._closing:
+                        return
+                    await asyncio.sleep(0.25)
                 delay = min(30.0, delay * 2)
         else:
             return
@@ -497,6 +501,12 @@ class JobService:
     async def stop(self) -> None:
         """Mark queued and running jobs interrupted, ask their workers to stop, close up."""
         self._closing = True
+        if self._connect_task is not None:
+            # A LocalCluster cancelled half-started cannot be closed cleanly: let it finish.
+            done, _ = await asyncio.wait([self._connect_task], timeout=120)
+            if not done:
+                self._connect_task.cancel()
+            await asyncio.gather(self._connect_task, return_exceptions=True)
         running = [j for j in self.active.values() if j.status == "running"]
         for job in list(self.active.values()):
             self._finish(job, "interrupted", error=f"the server stopped while the job was {job.status}")

@@ -22,7 +22,7 @@ from .config import (
     lr_schedule,
 )
 from .datasets import DATASETS, GRID_BOX, MAX_SAMPLES, Dataset, decision_grid, make_dataset
-from .lean import LEAN_MAX_PARAMS, lean_ineligible_reason, train_many
+from .lean import LEAN_MAX_PARAMS, lean_ineligible_reason, train_many, warmup
 from .models import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, MODELS, build_model, layer_shapes
 from .params import Param
 from .train import Callbacks, EpochInfo, StepInfo, TrainResult, resolve_device, train
@@ -33,5 +33,5 @@ __all__ = [
     "MAX_STEPS", "MAX_WIDTH", "MODELS", "OPTIMIZERS", "SCHEDULES", "Callbacks", "Dataset",
     "EpochInfo", "Param", "StepInfo", "TrainConfig", "TrainResult", "build_model", "catalog",
     "decision_grid", "layer_shapes", "lean_ineligible_reason", "lr_multipliers", "lr_schedule",
-    "make_dataset", "resolve_device", "train", "train_many",
+    "make_dataset", "resolve_device", "train", "train_many", "warmup",
 ]

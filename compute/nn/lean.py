@@ -1,7 +1,7 @@
 """The lean path: small MLPs trained by fused numba kernels on the CPU, one run or many at once.
 
 Same math as the torch path (``compute.nn.train``): same initial weights (taken from the seeded
-torch model), same shuffles (``torch.randperm`` on the same generator), same losses, gradients,
+torch model), same shuffles (``shuffler(seed).permutation(n)`` per epoch), same losses, gradients,
 L1, clipping, optimizer and per-step learning rates, in float64 (a float32 config trains in
 float64 here and its weights come back as float32). ``train()`` routes a config here when
 ``lean_eligible`` says so; ``train_many`` trains R same-shaped runs in one compiled loop over
@@ -27,7 +27,7 @@ from .models import MLP, build_model
 LEAN_ACTIVATIONS = {"linear": K.LINEAR, "relu": K.RELU, "tanh": K.TANH, "sigmoid": K.SIGMOID}
 LEAN_OPTIMIZERS = {"sgd": K.SGD, "adagrad": K.ADAGRAD, "rmsprop": K.RMSPROP, "adam": K.ADAM,
                    "adamw": K.ADAMW}
-# Past this size torch's BLAS beats the per-example-lane kernels (bench/bench_training.py).
+# Around this size (e.g. 2-128-128-2) torch's BLAS catches up with the lane kernels.
 LEAN_MAX_PARAMS = 20_000
 LEAN_MAX_BATCH = 1024
 
@@ -137,18 +137,18 @@ def hyperparameters(config: TrainConfig) -> np.ndarray:
 
 
 class Permutations:
-    """Per-epoch shuffles ``torch.randperm(n, generator)``, drawn in epoch order (as the torch path)."""
+    """Per-epoch shuffles ``shuffler(seed).permutation(n)``, drawn in epoch order (as the torch path)."""
 
     def __init__(self, n: int, seed: int):
         self.n = n
-        self.gen = shuffle_generator(seed)
+        self.gen = shuffler(seed)
         self.cache: dict[int, np.ndarray] = {}
         self.next_epoch = 0
 
     def get(self, e0: int, e1: int) -> np.ndarray:
         """Shuffles of epochs ``e0..e1`` inclusive: ``(e1 - e0 + 1, n)`` int64."""
         while self.next_epoch <= e1:
-            self.cache[self.next_epoch] = torch.randperm(self.n, generator=self.gen).numpy()
+            self.cache[self.next_epoch] = self.gen.permutation(self.n)
             self.next_epoch += 1
         for e in [e for e in self.cache if e < e0]:
             del self.cache[e]
@@ -159,9 +159,10 @@ class Permutations:
         return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
 
 
-def shuffle_generator(seed: int) -> torch.Generator:
-    """The generator for data order: ``Generator().manual_seed(seed + 1)`` (init uses ``seed``)."""
-    return torch.Generator().manual_seed(int(seed) + 1)
+def shuffler(seed: int) -> np.random.Generator:
+    """The data-order generator of a run: numpy PCG64 seeded ``[seed, 2]``, on the CPU for every
+    device (weights use ``torch.Generator().manual_seed(seed)``)."""
+    return np.random.default_rng([int(seed), 2])
 
 
 class LeanRun:
@@ -313,3 +314,17 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
     bufs = runs[0].layout.buffers()
     return [_finish_lean(r, histories[i], total, loop_s, t_start, stopped=False,
                          diverged_step=None, bufs=bufs) for i, r in enumerate(runs)]
+
+
+def warmup() -> None:
+    """Compile (or load from numba's on-disk cache) every lean kernel: call once per worker.
+
+    A fresh compile takes several CPU-seconds; cached, well under one.
+    """
+    from .train import train
+
+    c = TrainConfig.from_dict({"dataset": {"name": "xor", "n_samples": 40}, "model": {"hidden": [4]},
+                               "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1,
+                               "batch_size": 8, "device": "cpu", "backend": "lean"})
+    train(c)
+    train_many([c, c])

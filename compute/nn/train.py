@@ -14,8 +14,8 @@ the config is eligible (an MLP with relu/tanh/sigmoid/linear, no dropout or laye
 batch (torch) or every kernel chunk of at most ~30 ms (lean).
 
 Determinism: weights come from ``torch.Generator().manual_seed(seed)``, shuffles from
-``manual_seed(seed + 1)``, dropout masks from ``manual_seed(seed + 2)``; the global RNG is
-never used. Same config, same device, same numbers.
+``numpy.random.default_rng([seed, 2])``, dropout masks from a device generator seeded
+``seed + 2``; the global RNGs are never used. Same config, same device, same numbers.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from torch.nn import functional as F
 
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
-from .lean import LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffle_generator
+from .lean import LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffler
 from .models import SeededDropout, build_model, layer_shapes, weight_layers
 
 CONFIDENCE_BINS = 10
@@ -315,7 +315,7 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
     T = put(targets_pm1(data.y_train, n_out)).to(dtype) if config.loss == "mse" else None
     grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
     G = put(grid[2]).to(dtype) if grid else None
-    shuffle = shuffle_generator(config.seed)
+    shuffle = shuffler(config.seed)
 
     def data_loss(z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         if T is None:
@@ -337,7 +337,7 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
     model.train()
     with torch_threads(threads):
         for epoch in range(1, config.epochs + 1):
-            perm = torch.randperm(n, generator=shuffle).to(device)
+            perm = torch.from_numpy(shuffle.permutation(n)).to(device)
             loss_sum = torch.zeros((), device=device, dtype=torch.float64)
             for s in range(spe):
                 if should_stop is not None and should_stop():

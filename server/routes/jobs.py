@@ -22,17 +22,16 @@ from ..schemas.jobs import JobCreate, JobCreated, JobList
 router = APIRouter(prefix="/api/v1/jobs", tags=["training jobs"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "no job has this id"},
-    503: {"description": "training jobs are off on this server, or its Dask cluster is unreachable"},
+    404: {"description": "no job has this id, or training jobs are off on this server"},
+    503: {"description": "the Dask cluster is unreachable; see Retry-After"},
 }
 _FIELD = re.compile(r"^([A-Za-z_][\w.]*(?:\[\d+\])?)\b")
 
 
 def _service(request: Request) -> JobService:
     svc = getattr(request.app.state, "jobs", None)
-    if svc is None:
-        raise HTTPException(503, "training jobs are off on this server (MATHLENS_START_JOBS=false)",
-                            headers={"Retry-After": "60"})
+    if svc is None:  # the feature is not there, as if the route were not: 404, not a server error
+        raise HTTPException(404, "training jobs are off on this server (MATHLENS_START_JOBS=false)")
     return svc
 
 

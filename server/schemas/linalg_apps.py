@@ -82,10 +82,10 @@ class PageRankResponse(Strict):
 class SpectralRequest(Request):
     dataset: Dataset = "moons"
     n_samples: int = Field(300, ge=20, le=600)
-    noise: float = Field(0.06, ge=0, le=0.3, allow_inf_nan=False, description="std of the Gaussian noise")
+    noise: float = Field(0.05, ge=0, le=0.3, allow_inf_nan=False, description="std of the Gaussian noise")
     seed: Seed = 0
     affinity: Affinity = Field("knn", description="k-nearest-neighbour graph or RBF (Gaussian) similarity")
-    n_neighbors: int = Field(10, ge=1, le=50, description="k of the k-NN graph")
+    n_neighbors: int = Field(8, ge=1, le=50, description="k of the k-NN graph")
     gamma: float = Field(20.0, gt=0, le=1000, allow_inf_nan=False, description="RBF width: W_ij = exp(−γ‖x_i − x_j‖²)")
     normalized: bool = Field(True, description="L = I − D^{-1/2} W D^{-1/2}; false: L = D − W")
 
@@ -96,7 +96,7 @@ class SpectralRequest(Request):
         return self
 
     model_config = Request.model_config | {
-        "json_schema_extra": {"examples": [{"dataset": "moons", "n_samples": 300, "noise": 0.06, "seed": 0, "affinity": "knn", "n_neighbors": 10}]}
+        "json_schema_extra": {"examples": [{"dataset": "moons", "n_samples": 300, "noise": 0.05, "seed": 0, "affinity": "knn", "n_neighbors": 8}]}
     }
 
 

@@ -4,6 +4,16 @@
 // URL state uses the API's request-field names (function, steps, opt0_lr, ...), so a link
 // reproduces the view. `?hide=a,b` hides the controls whose data-control names a or b.
 
+/** Plotly config for every lab: responsive, and no button that would reach outside the server
+ *  ("Share chart…" uploads to Plotly Cloud; the logo links to plotly.com). */
+export const PLOT_CONFIG = {
+  responsive: true,
+  displaylogo: false,
+  showSendToCloud: false,
+  showEditInChartStudio: false,
+  modeBarButtonsToRemove: ["sendChartToCloud", "sendDataToCloud", "editInChartStudio", "select2d", "lasso2d"],
+};
+
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
 
@@ -94,8 +104,8 @@ export function writeQuery(entries, { keep = ["hide"] } = {}) {
     q.set(k, typeof v === "number" ? fmt(v, 8) : Array.isArray(v) ? v.map((x) => (typeof x === "number" ? fmt(x, 8) : String(x))).join(",") : String(v));
   }
   for (const k of keep) if (cur.has(k) && !q.has(k)) q.set(k, cur.get(k));
-  // Commas, semicolons and colons read better unescaped and are legal in a query string.
-  const qs = q.toString().replace(/%2C/gi, ",").replace(/%3B/gi, ";").replace(/%3A/gi, ":");
+  // Commas, semicolons, colons and parentheses read better unescaped and are legal in a query.
+  const qs = q.toString().replace(/%2C/gi, ",").replace(/%3B/gi, ";").replace(/%3A/gi, ":").replace(/%28/gi, "(").replace(/%29/gi, ")");
   const url = location.pathname + (qs ? `?${qs}` : "") + location.hash;
   if (url !== location.pathname + location.search + location.hash) history.replaceState(history.state, "", url);
   return url;
@@ -165,14 +175,16 @@ export function sliderField(spec, onChange) {
   const integer = !!spec.integer;
   const log = !!spec.log;
   const bounds = { min: spec.min ?? null, max: spec.max ?? null, exclusive_min: !!spec.exclusive_min, exclusive_max: !!spec.exclusive_max, integer };
-  const dflt = spec.value ?? spec.default ?? 0;
+  const nullable = !!spec.nullable; // blank box = null = "not set" (the API's own default)
+  const dflt = spec.value ?? spec.default ?? (nullable ? null : 0);
+  const rest = dflt ?? (integer ? Math.round(((spec.min ?? 0) + (spec.max ?? 100)) / 2) : 0); // slider position when null
   // Slider span: the catalog bounds where finite, else around the default.
-  let hi = bounds.max != null ? bounds.max : log ? Math.max(Math.abs(dflt) * 1000, 1) : Math.max(Math.abs(dflt) * 10, 10);
+  let hi = bounds.max != null ? bounds.max : log ? Math.max(Math.abs(rest) * 1000, 1) : Math.max(Math.abs(rest) * 10, 10);
   let lo = bounds.min != null ? bounds.min : log ? hi * 1e-7 : -hi;
   if (spec.slider_min != null) lo = spec.slider_min;
   if (spec.slider_max != null) hi = spec.slider_max;
   // A log slider cannot reach 0: start a little below the default, or 7 decades under the top.
-  if (log && lo <= 0) lo = dflt > 0 ? Math.min(dflt / 10, hi * 1e-6) : hi * 1e-7;
+  if (log && lo <= 0) lo = rest > 0 ? Math.min(rest / 10, hi * 1e-6) : hi * 1e-7;
   const lgLo = log ? Math.log10(lo) : 0;
   const lgHi = log ? Math.log10(hi) : 0;
   const nLog = log ? Math.max(1, Math.round((lgHi - lgLo) * LOG_STEPS_PER_DECADE)) : 0;
@@ -194,7 +206,7 @@ export function sliderField(spec, onChange) {
   });
   const number = el("input", {
     type: "number", id, name: spec.name, inputmode: integer ? "numeric" : "decimal",
-    min: bounds.min ?? undefined, max: bounds.max ?? undefined, step: integer ? 1 : "any",
+    min: bounds.min ?? undefined, max: bounds.max ?? undefined, step: integer ? 1 : "any", placeholder: spec.placeholder,
     "aria-describedby": [descId, errId].filter(Boolean).join(" "),
   });
   const err = el("span", { class: "field-error", id: errId, "aria-live": "polite" });
@@ -207,9 +219,9 @@ export function sliderField(spec, onChange) {
 
   let value = dflt;
   const show = (v, { skipNumber = false } = {}) => {
-    range.value = String(toPos(v));
-    range.setAttribute("aria-valuetext", fmt(v, 4));
-    if (!skipNumber) number.value = fmt(v, 6);
+    range.value = String(toPos(v ?? rest));
+    range.setAttribute("aria-valuetext", v === null ? spec.placeholder || "not set" : fmt(v, 4));
+    if (!skipNumber) number.value = v === null ? "" : fmt(v, 6);
   };
   const setError = (msg) => {
     err.textContent = msg || "";
@@ -224,6 +236,7 @@ export function sliderField(spec, onChange) {
   };
   range.addEventListener("input", () => commit(fromPos(Number(range.value))));
   number.addEventListener("input", () => {
+    if (nullable && number.value.trim() === "") { commit(null, { skipNumber: true }); return; }
     const v = parseNumber(number.value);
     const e = Number.isNaN(v) ? (number.value.trim() === "" ? "enter a number" : "enter a number") : boundError(v, bounds);
     if (e) setError(`${spec.label ?? spec.name} ${e}`);

@@ -2,10 +2,10 @@
 // Everything drawn comes from POST /api/v1/optimize and /api/v1/surface; the controls are built
 // from GET /api/v1/catalog (names, defaults, bounds), and every control lives in the URL.
 
-import { getJSON, isAbort, latest, postJSON } from "./api.js";
+import { getJSON, isAbort, latest } from "./api.js";
 import { Player } from "./player.js";
 import {
-  applyHide, checkboxField, dataTable, debounce, el, fmt, formatPairs, hiddenSet, parseNumber,
+  PLOT_CONFIG, applyHide, checkboxField, dataTable, debounce, el, fmt, formatPairs, hiddenSet, parseNumber,
   parsePairs, qNumber, readQuery, selectField, short, sliderField, writeQuery,
 } from "./controls.js";
 
@@ -22,7 +22,6 @@ const MAX_POINTS = 2_000_000;
 const MAX_DRAW_POINTS = 60_000; // drawn per plot; the data tables and CSV keep every point
 const RESOLUTION = 161;
 const DEBOUNCE_MS = 60;
-const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, sans-serif", size: 12, color: "#1d2433" };
 // A pale blue-grey colour scale, so the Okabe–Ito paths stay the strongest marks on the plot.
 const SURFACE_SCALE = [[0, "#f7f9fc"], [0.25, "#dde6f0"], [0.5, "#bccbdc"], [0.75, "#95a7bd"], [1, "#5f6f86"]];
@@ -44,6 +43,10 @@ const DEFAULT_OPTS = [
   { name: "rmsprop", hp: { lr: 0.01 } },
   { name: "adam", hp: { lr: 0.05 } },
 ];
+// Offered when one is added or picked: lr values that move visibly on the built-in surfaces.
+const EXTRA_PRESETS = {
+  adagrad: { hp: { lr: 0.5 } }, adamw: { hp: { lr: 0.05 } }, lbfgs: { hp: { lr: 1, line_search_fn: "strong_wolfe" } },
+};
 const DEFAULT_STARTS = {
   quadratic: [[-2.5, 2]], rosenbrock: [[-1.5, 2]], beale: [[1, 1.5]], himmelblau: [[-0.5, 0.5]],
   saddle: [[-1.8, 0.05]], booth: [[-7, 8]], rastrigin: [[3.3, -2.6]], custom: [[-2, 2]],
@@ -53,9 +56,9 @@ const DEFAULT_EXPRESSION = "sin(x)*cos(y) + 0.1*(x**2 + y**2)";
 // ----------------------------------------------------------------------------------- state
 
 let CAT = null; // the catalog
-const FN = {}; // name -> catalog function
-const OPT = {}; // name -> catalog optimizer
-const SCHED = {}; // name -> catalog schedule
+const FN = Object.create(null); // name -> catalog function (no prototype: URL text is untrusted)
+const OPT = Object.create(null); // name -> catalog optimizer
+const SCHED = Object.create(null); // name -> catalog schedule
 
 const S = {
   fn: "rosenbrock", // a catalog name, or "custom" for a typed expression
@@ -105,8 +108,10 @@ function optLabel(o, i) {
   return same ? `${i + 1}: ${s}` : s;
 }
 
-const colorOf = (i) => PALETTE[S.opts[i].color % PALETTE.length];
-const dashOf = (i) => (S.opts.slice(0, i).filter((o) => o.color === S.opts[i].color).length ? "dot" : "solid");
+// Colours of the optimizers being drawn (D.opts: the controls may already have changed).
+const drawnOpts = () => (D ? D.opts : S.opts);
+const colorOf = (i, opts = drawnOpts()) => PALETTE[opts[i].color % PALETTE.length];
+const dashOf = (i, opts = drawnOpts()) => (opts.slice(0, i).filter((o) => o.color === opts[i].color).length ? "dot" : "solid");
 
 function fnRange() {
   if (S.fn === "custom") return { x: S.xr || [-3, 3], y: S.yr || [-3, 3] };
@@ -375,17 +380,9 @@ function hpControl(spec, value, onChange, idBase, control) {
       id, name: s.name, label: lbl + (nullable ? " (blank: all steps)" : ""), min: s.min, max: s.max,
       exclusive_min: s.exclusive_min, exclusive_max: s.exclusive_max, integer: s.type === "integer", log,
       step: s.type === "integer" ? 1 : s.max != null && s.max <= 1 && !log ? 0.001 : undefined,
-      value: v ?? s.default ?? (s.type === "integer" ? Math.round((s.max ?? 100) / 2) : 0),
+      value: v, nullable, placeholder: nullable ? "all steps" : undefined,
       description: s.description, control,
     }, cb);
-    if (nullable) {
-      // Blank means "not set": the API's default (e.g. T_max = all steps).
-      f.number.placeholder = "all steps";
-      if (v === null || v === undefined) f.number.value = "";
-      f.number.addEventListener("input", () => {
-        if (f.number.value.trim() === "") { f.setError(""); cb(null); }
-      }, true);
-    }
     return f;
   };
   if (spec.type === "pair") {
@@ -407,16 +404,15 @@ function renderCards() {
   box.replaceChildren();
   S.opts.forEach((o, i) => {
     const cat = OPT[o.name];
-    const c = colorOf(i);
+    const c = colorOf(i, S.opts);
     const card = el("fieldset", { class: "opt-card", "data-control": `opt${i}`, style: `--c:${c}`, "data-index": i });
     const title = `Optimizer ${i + 1}`;
     card.append(el("legend", { class: "sr-only" }, `${title}: ${NICE_NAMES[o.name] || o.name}, colour ${COLOR_NAMES[o.color % PALETTE.length]}`));
     const sel = selectField({ id: `opt${i}_name`, name: `opt${i}_name`, label: title, control: `opt${i}_name`,
       options: CAT.optimizers.map((x) => ({ value: x.name, label: NICE_NAMES[x.name] || x.name })), value: o.name }, (v) => {
-      const keep = o.hp;
+      // A new kind of optimizer starts from this page's preset for it (else the API defaults).
       o.name = v;
-      o.hp = defaultsOf(OPT[v].hyperparameters);
-      for (const spec of OPT[v].hyperparameters) if (spec.name in keep && hpOk(spec, keep[spec.name]) && spec.name === "lr") o.hp.lr = keep.lr;
+      o.hp = presetHp(v);
       renderCards();
       $(`#opt${i}_name`).focus();
       recompute();
@@ -451,13 +447,17 @@ function renderCards() {
   applyHide(box, hidden);
 }
 
+function presetHp(name) {
+  const preset = DEFAULT_OPTS.find((d) => d.name === name) || EXTRA_PRESETS[name];
+  return { ...defaultsOf(OPT[name].hyperparameters), ...(preset ? preset.hp : {}) };
+}
+
 function addOptimizer() {
   if (S.opts.length >= MAX_OPTS) return;
   // Offer the first optimizer not on the board yet, with its catalog defaults.
   const used = new Set(S.opts.map((o) => o.name));
   const name = (CAT.optimizers.find((o) => !used.has(o.name)) || CAT.optimizers[0]).name;
-  const preset = DEFAULT_OPTS.find((d) => d.name === name);
-  S.opts.push({ name, hp: { ...defaultsOf(OPT[name].hyperparameters), ...(preset ? preset.hp : {}) }, color: nextColor() });
+  S.opts.push({ name, hp: presetHp(name), color: nextColor() });
   renderCards();
   $(`#opt${S.opts.length - 1}_name`).focus();
   recompute();
@@ -550,6 +550,7 @@ const checkExpression = debounce(async () => {
   }
   try {
     const r = await exprSlot.post("/api/v1/expression", { expression: text });
+    if (text !== S.expression.trim()) return; // typed on since: a newer check is coming
     err.textContent = "";
     input.setAttribute("aria-invalid", "false");
     S.exprOk = true;
@@ -561,7 +562,7 @@ const checkExpression = debounce(async () => {
     );
     if (S.fn === "custom") recompute();
   } catch (e) {
-    if (isAbort(e)) return;
+    if (isAbort(e) || text !== S.expression.trim()) return;
     S.exprOk = false;
     // "function.expression: character … is not allowed" → the part a student needs.
     err.textContent = String(e.message).replace(/^(body\.)?(function\.)?expression:\s*/i, "");
@@ -635,6 +636,13 @@ async function compute() {
   const n = S.opts.length * S.starts.length * (S.steps + 1);
   if (n > MAX_POINTS) {
     setStatus(`Too much to compute: ${S.opts.length} optimizers × ${S.starts.length} starts × ${S.steps + 1} steps = ${n.toLocaleString("en")} points (the limit is ${MAX_POINTS.toLocaleString("en")}). Lower the steps or the starts.`, true);
+    return;
+  }
+  // The one cross-field rule the catalog states in words (torch.optim.SGD's): checked here so a
+  // student sees it at once, before any request.
+  const bad = S.opts.findIndex((o) => o.name === "sgd" && o.hp.nesterov && !(o.hp.momentum > 0 && o.hp.dampening === 0));
+  if (bad >= 0) {
+    setStatus(`Optimizer ${bad + 1} (SGD): Nesterov momentum needs momentum > 0 and dampening = 0.`, true);
     return;
   }
   const key = surfaceKey();
@@ -892,8 +900,8 @@ function lossFigure(k) {
   const layout = {
     font: FONT, margin: { l: 58, r: 10, t: 28, b: 40 }, hovermode: "closest",
     xaxis: { title: { text: "step" }, range: [0, Math.max(1, D.body.steps)], zeroline: false },
-    yaxis: { title: { text: logY ? "f(x, y)  (log scale)" : "f(x, y)" }, type: logY ? "log" : "linear", exponentformat: "power" },
-    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
+    yaxis: { title: { text: logY ? "f(x, y)  (log scale)" : "f(x, y)" }, type: logY ? "log" : "linear", exponentformat: logY ? "power" : "e", automargin: true },
+    showlegend: true, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
     uirevision: "loss",
   };
   return { traces, layout };
@@ -918,7 +926,7 @@ function lrFigure(k) {
   const layout = {
     font: FONT, margin: { l: 58, r: 10, t: 10, b: 40 }, hovermode: "closest",
     xaxis: { title: { text: "step" }, range: [0, Math.max(1, D.body.steps)], zeroline: false },
-    yaxis: { title: { text: logY ? "learning rate γ (log)" : "learning rate γ" }, type: logY ? "log" : "linear", rangemode: logY ? undefined : "tozero", exponentformat: "power" },
+    yaxis: { title: { text: logY ? "learning rate γ (log)" : "learning rate γ" }, type: logY ? "log" : "linear", rangemode: logY ? undefined : "tozero", exponentformat: logY ? "power" : "e", automargin: true },
     uirevision: "lr",
   };
   return { traces, layout };
@@ -1179,8 +1187,14 @@ function setView(v) {
 function runStatus(list) {
   const dead = list.filter((t) => t.diverged);
   if (!dead.length) return null;
-  const first = Math.min(...dead.map((t) => t.diverged_at));
-  return { n: dead.length, first };
+  const t = dead.reduce((a, b) => (b.diverged_at < a.diverged_at ? b : a));
+  // Why: f heading to −∞ means the surface has no bottom that way (a saddle); f growing means
+  // the steps overshoot the valley further each time (lr above 2 / curvature).
+  const last = t.loss[t.good];
+  const reason = last !== null && last < 0
+    ? "f fell below −10¹²: the surface has no minimum in that direction, so descent never stops"
+    : "f grew past 10¹² (or became NaN): each step overshot the valley by more than the last, so the learning rate is too large for this curvature";
+  return { n: dead.length, first: t.diverged_at, reason };
 }
 
 function renderSummary() {
@@ -1197,7 +1211,7 @@ function renderSummary() {
     }
     const st = runStatus(list);
     const status = st
-      ? el("span", { class: "diverged" }, `Diverged at step ${st.first}${many ? ` (${st.n} of ${list.length} starts)` : ""}: the loss left the finite range (|f| > 10¹²) because each step overshot — the learning rate is too large for this curvature.`)
+      ? el("span", { class: "diverged" }, `Diverged at step ${st.first}${many ? ` (${st.n} of ${list.length} starts)` : ""}: ${st.reason}.`)
       : el("span", {}, "ran all steps");
     tb.append(el("tr", { "data-index": i },
       el("th", { scope: "row" }, el("span", { class: "swatch", style: `--c:${colorOf(i)}`, "aria-hidden": "true" }), ` ${D.labels[i]}`),

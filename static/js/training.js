@@ -18,7 +18,7 @@ const JOBS = "/api/v1/jobs";
 const PREVIEW_URL = "/api/v1/training/dataset"; // used only when the server offers it (see /openapi.json)
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 const MAX_HIDDEN = 8;
-const BOUNDARY_FRAMES = 40; // ask for a decision-boundary grid about this many times per run
+const BOUNDARY_FRAMES = 100; // ask for a decision-boundary grid about this many times per run (the server sends at most 4 a second)
 const GRID_SIZE = 50;
 
 const DATA_NAMES = { moons: "Two moons", circles: "Circles", spirals: "Spirals", xor: "XOR", blobs: "Gaussian blobs", digits: "Handwritten digits (8×8)" };
@@ -614,7 +614,7 @@ async function finish(R, d) {
     if (res.diverged) text += ` The loss diverged at step ${res.diverged_step}: the learning rate is too large for this network.`;
     setStatus(text, "succeeded");
   } else if (R.status === "cancelled") {
-    setStatus(`Stopped at epoch ${R.epoch} of ${R.config.epochs}${res.test_accuracy != null ? `: test accuracy ${acc(res.test_accuracy)}` : ""}. (cancelled)`, "cancelled");
+    setStatus(`Stopped (cancelled) at epoch ${R.epoch} of ${R.config.epochs}${res.test_accuracy != null ? `: test accuracy ${acc(res.test_accuracy)}` : ""}.`, "cancelled");
   } else {
     setStatus(`The run ${R.status || "failed"}.`, R.status || "failed");
     showError((job && job.error) || d.error || "The run did not finish.");
@@ -717,7 +717,7 @@ function probeValue(b) {
 function drawAll() {
   const k = shownIndex();
   const snap = k >= 0 ? CUR.snaps[k] : null;
-  const epochs = CUR ? CUR.config.epochs : S.epochs;
+  const epochs = xRange();
   const cursorEpoch = snap && CUR && (k < CUR.snaps.length - 1 || CUR.final) ? snap.epoch : null;
   const ds = datasetBody();
   const jobs = [];
@@ -774,6 +774,15 @@ function drawAll() {
     }
     document.body.dataset.snaps = String(CUR ? CUR.snaps.length : 0);
   }).catch((e) => showError(`Could not draw the plots: ${e.message || e}`));
+}
+
+/** The epoch axis: the planned run before one starts, growing with a live run, then what it did. */
+function xRange() {
+  if (!CUR) return S.epochs;
+  let x = CUR.status === "succeeded" ? CUR.config.epochs
+    : CUR.final ? Math.max(1, CUR.epoch) : Math.min(CUR.config.epochs, Math.max(10, Math.ceil(CUR.epoch * 1.3)));
+  if (S.compare && PREV && PREV.curves.epoch.length) x = Math.max(x, PREV.curves.epoch[PREV.curves.epoch.length - 1]);
+  return x;
 }
 
 function epochOfBoundary(k) {

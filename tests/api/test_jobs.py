@@ -322,10 +322,10 @@ def test_jobs_a_crashed_server_left_come_back_interrupted(tmp_path):
     store.close()
 
 
-def test_jobs_off_is_503_not_500(client):
+def test_jobs_off_is_404_not_a_server_error(client):
     r = client.post("/api/v1/jobs", json={"config": SMALL})
-    assert r.status_code == 503 and r.json()["detail"]
-    assert client.get("/api/v1/jobs/x").status_code == 503
+    assert r.status_code == 404 and "MATHLENS_START_JOBS" in r.json()["detail"]
+    assert client.get("/api/v1/jobs/x").status_code == 404
 
 
 # -- the schema mirrors compute's registries ------------------------------------------------------

@@ -222,6 +222,7 @@ def test_a_diverged_run_is_reported_in_plain_red_text(page, server_url):
     status = page.locator("#summary td.status .diverged")
     assert re.search(r"Diverged at step \d+", status.inner_text())
     assert "learning rate is too large" in status.inner_text()
+    assert page.locator("#summary td.status .diverged").count() == 1
     assert page.evaluate("() => getComputedStyle(document.querySelector('#summary .diverged')).color") == "rgb(179, 38, 30)"
 
 

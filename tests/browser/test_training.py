@@ -81,7 +81,7 @@ def test_stop_cancels_a_long_run(page, server_url):
     page.wait_for_function(FINAL, timeout=30_000)
     status = page.locator("#run-status")
     assert status.get_attribute("data-status") == "cancelled", status.text_content()
-    assert "Stopped at epoch" in status.text_content()
+    assert "Stopped (cancelled) at epoch" in status.text_content()
     assert page.locator("#run").is_enabled() and not page.locator("#stop").is_enabled()
     job_id = page.evaluate("() => new URL(document.querySelector('#downloads a[href^=\"/api/v1/jobs/\"]').href).pathname.split('/')[4]")
     job = json.loads(page.evaluate("async (u) => (await fetch(u)).text()", f"/api/v1/jobs/{job_id}"))

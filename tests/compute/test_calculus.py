@@ -1,0 +1,179 @@
+"""Calculus compute against independent references: torch.autograd, SymPy, closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from compute import calculus_flow, calculus_graph
+from compute.expressions import parse_expression
+
+# --- gradient flow -----------------------------------------------------------------------------
+
+
+def test_sigmoid_without_residual_vanishes():
+    r = calculus_flow.gradient_flow(depth=30, width=64, activation="sigmoid", init="xavier", seed=0)
+    n = r.layer_grad_norms
+    assert n.shape == (30,)
+    assert n[0] < 1e-6 * n[-1]  # orders of magnitude below the last layer
+    # the backward gain per layer is about ||W|| * mean sigma' < 1: mean sigma' <= 1/4
+    assert np.all(r.mean_derivative <= 0.25 + 1e-12)
+
+
+def test_relu_he_residual_layernorm_stays_within_a_small_factor():
+    r = calculus_flow.gradient_flow(depth=30, width=64, activation="relu", init="he",
+                                    residual=True, norm="layer", seed=0)  # fmt: skip
+    n = r.layer_grad_norms
+    assert np.all(np.isfinite(n)) and n.max() / n.min() < 10
+
+
+def test_layer_grad_norms_match_a_plain_torch_mlp():
+    depth, width, seed = 5, 8, 3
+    r = calculus_flow.gradient_flow(depth=depth, width=width, activation="tanh", init="he", seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    dt = torch.float64
+    x = torch.randn(calculus_flow.BATCH_SIZE, width, generator=g, dtype=dt)
+    y = torch.randn(calculus_flow.BATCH_SIZE, 1, generator=g, dtype=dt)
+    layers = []
+    for _ in range(depth):
+        lin = torch.nn.Linear(width, width, dtype=dt)
+        with torch.no_grad():
+            lin.weight.copy_(torch.randn(width, width, generator=g, dtype=dt) * math.sqrt(2 / width))
+            lin.bias.zero_()
+        layers += [lin, torch.nn.Tanh()]
+    head = torch.nn.Linear(width, 1, bias=False, dtype=dt)
+    with torch.no_grad():
+        head.weight.copy_((torch.randn(width, 1, generator=g, dtype=dt) / math.sqrt(width)).T)
+    net = torch.nn.Sequential(*layers, head)
+    loss = torch.nn.functional.mse_loss(net(x), y) / 2
+    loss.backward()
+    ref = [m.weight.grad.norm().item() for m in layers if isinstance(m, torch.nn.Linear)]
+    np.testing.assert_allclose(r.layer_grad_norms, ref, rtol=1e-10)
+    assert r.loss[0] == pytest.approx(loss.item(), rel=1e-12)
+
+
+def test_clipping_caps_the_norm_of_an_exploding_run():
+    kw = dict(depth=20, width=32, activation="relu", init="normal", sigma=0.6, steps=3, lr=0.01, seed=1)
+    free = calculus_flow.gradient_flow(**kw)
+    clipped = calculus_flow.gradient_flow(**kw, clip_norm=1.0)
+    assert free.total_norm[0] > 1e6  # it explodes at initialization
+    assert clipped.total_norm[0] == free.total_norm[0]
+    np.testing.assert_allclose(clipped.clipped_norm, 1.0)
+    np.testing.assert_array_equal(free.total_norm, free.clipped_norm)
+
+
+def test_same_seed_same_numbers_and_bounds():
+    a = calculus_flow.gradient_flow(depth=4, width=8, activation="gelu", steps=2, seed=5)
+    b = calculus_flow.gradient_flow(depth=4, width=8, activation="gelu", steps=2, seed=5)
+    np.testing.assert_array_equal(a.step_grad_norms, b.step_grad_norms)
+    assert a.step_grad_norms.shape == (3, 4)
+    with pytest.raises(ValueError, match="steps"):
+        calculus_flow.gradient_flow(depth=100, width=256, steps=50)
+    with pytest.raises(ValueError, match="activation"):
+        calculus_flow.gradient_flow(depth=2, width=2, activation="swish")
+
+
+def test_derivative_closed_forms_match_autograd():
+    z = torch.linspace(-4, 4, 101, dtype=torch.float64, requires_grad=True)
+    for name in calculus_flow.ACTIVATIONS:
+        (g,) = torch.autograd.grad(calculus_flow._activation(name)(z).sum(), z)
+        np.testing.assert_allclose(calculus_flow._derivative(name, z.detach()), g, atol=1e-12)
+
+
+# --- backprop on a graph -----------------------------------------------------------------------
+
+TORCH_FUNCS = {
+    "sigmoid": torch.sigmoid, "relu": torch.relu, "softplus": torch.nn.functional.softplus,
+    "abs": torch.abs, "Abs": torch.abs, "max": torch.maximum, "min": torch.minimum,
+    "Max": torch.maximum, "Min": torch.minimum, "erf": torch.erf, "const": lambda v: v,
+    **{n: getattr(torch, n) for n in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+                                      "tanh", "exp", "log", "sqrt")},
+}  # fmt: skip
+
+
+def torch_gradient(text, point):
+    expr = parse_expression(text, ("x", "y", "z"))
+    syms = [sympy.Symbol(n, real=True) for n in ("x", "y", "z")]
+    f = sympy.lambdify(syms, expr, modules=[TORCH_FUNCS, "math"])
+    args = [torch.tensor(point.get(n, 0.0), dtype=torch.float64, requires_grad=True) for n in ("x", "y", "z")]
+    out = f(*args)
+    out = out if torch.is_tensor(out) else torch.tensor(float(out), dtype=torch.float64)
+    grads = torch.autograd.grad(out, args, allow_unused=True) if out.requires_grad else [None] * 3
+    return out.item(), {n: (0.0 if g is None else g.item()) for n, g in zip(("x", "y", "z"), grads, strict=True)}
+
+
+def random_expression(rng, depth=3):
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice(["x", "y", "z", "x", "y", str(round(rng.uniform(0.5, 3), 2))])
+    kind = rng.integers(0, 9)
+    a = random_expression(rng, depth - 1)
+    b = random_expression(rng, depth - 1)
+    return [f"({a} + {b})", f"({a} - {b})", f"({a} * {b})", f"({a}) / (1.5 + ({b})^2)",
+            f"sin({a})", f"exp(0.3*{a})", f"tanh({a})", f"sigmoid({a})*({b})", f"({a})^2"][kind]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_backprop_gradients_equal_torch_autograd_and_sympy(seed):
+    rng = np.random.default_rng(seed)
+    text = random_expression(rng)
+    point = {n: float(rng.uniform(-2, 2)) for n in ("x", "y", "z")}
+    graph, b = calculus_graph.backprop(text, point)
+    value, grads = torch_gradient(text, point)
+    assert b.value == pytest.approx(value, rel=1e-12, abs=1e-12)
+    expr = parse_expression(text, ("x", "y", "z"))
+    for n in ("x", "y", "z"):
+        assert b.gradient[n] == pytest.approx(grads[n], rel=1e-10, abs=1e-12), text
+        s = sympy.Symbol(n, real=True)
+        ref = float(expr.diff(s).subs({sympy.Symbol(k, real=True): v for k, v in point.items()}).evalf())
+        assert b.gradient[n] == pytest.approx(ref, rel=1e-10, abs=1e-12), text
+
+
+def test_graph_shares_a_variable_and_sums_its_gradient():
+    graph, b = calculus_graph.backprop("x*y + sin(x)", {"x": 1.0, "y": 2.0})
+    xs = [n for n in graph.nodes if n.op == "var" and n.label == "x"]
+    assert len(xs) == 1
+    assert sum(1 for c, _ in graph.edges if c == xs[0].id) == 2  # used by × and by sin
+    assert b.gradient == pytest.approx({"x": 2 + math.cos(1.0), "y": 1.0})
+    assert b.order[0] == len(graph.nodes) - 1 and b.grads[-1] == 1.0
+    # every node's gradient is the sum over its parents of parent grad × local derivative
+    for n in graph.nodes[:-1]:
+        total = sum(b.grads[p] * b.local[e] for e, (c, p) in enumerate(graph.edges) if c == n.id)
+        assert b.grads[n.id] == pytest.approx(total)
+
+
+def test_missing_variable_is_named():
+    with pytest.raises(calculus_graph.PointError, match="missing y") as e:
+        calculus_graph.backprop("x*y", {"x": 1.0})
+    assert e.value.variable == "y"
+
+
+def test_relu_and_abs_follow_torch_conventions_away_from_kinks():
+    for text in ["relu(x - y) + abs(x*z)", "max(x, y) * min(y, z)", "softplus(x) * erf(y)"]:
+        point = {"x": 0.7, "y": -0.3, "z": 1.1}
+        _, b = calculus_graph.backprop(text, point)
+        _, ref = torch_gradient(text, point)
+        for n in point:
+            assert b.gradient[n] == pytest.approx(ref[n], rel=1e-12, abs=1e-14), text
+
+
+def test_network_deltas_match_autograd():
+    r = calculus_graph.network_backprop(np.array([0.5, -1.2, 2.0]), 0.3, hidden=4, activation="sigmoid", seed=2)
+    W1 = torch.tensor(r.W1, requires_grad=True)
+    b1 = torch.tensor(r.b1, requires_grad=True)
+    W2 = torch.tensor(r.W2, requires_grad=True)
+    b2 = torch.tensor(r.b2, requires_grad=True)
+    z1 = W1 @ torch.tensor(r.x) + b1
+    z1.retain_grad()
+    out = W2 @ torch.sigmoid(z1) + b2
+    out.retain_grad()
+    loss = 0.5 * (out[0] - 0.3) ** 2
+    loss.backward()
+    assert r.loss == pytest.approx(loss.item(), rel=1e-14)
+    np.testing.assert_allclose(r.delta2, out.grad, rtol=1e-13)
+    np.testing.assert_allclose(r.delta1, z1.grad, rtol=1e-13)
+    for mine, ref in [(r.dW1, W1), (r.db1, b1), (r.dW2, W2), (r.db2, b2)]:
+        np.testing.assert_allclose(mine, ref.grad, rtol=1e-13)
