@@ -88,7 +88,7 @@ RUN --mount=type=bind,from=deps,source=/opt/venv/constraints.txt,target=/tmp/con
  && pip install -c /tmp/constraints-gpu.txt -e /app \
  && python -c "import torch; assert torch.version.cuda, 'not a CUDA build: ' + torch.__version__" \
  && rm -f /tmp/constraints-gpu.txt
-USER mathlens
+USER 10001:10001
 WORKDIR /home/mathlens
 CMD ["dask", "worker", "tcp://scheduler:8786", "--nthreads", "1", "--resources", "GPU=1", "--name", "gpu-worker"]
 
@@ -104,7 +104,7 @@ COPY static /app/static
 RUN pip install --quiet --no-index --no-deps --no-build-isolation -e /app \
  && python -m compileall -q /app/compute /app/server \
  && mathlens --help >/dev/null
-USER mathlens
+USER 10001:10001
 # The numba kernels compiled now, into the image's cache (the app's user may add to it), so a
 # container answers in seconds rather than after a minute of JIT compiling on each start.
 RUN python -c "from compute import optim; optim.warmup()" \

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from compute.nn.train import torch_threads
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "gelu")
 INITS = ("normal", "xavier", "he")
 NORMS = ("none", "layer")
@@ -118,6 +120,12 @@ def gradient_flow(
     if clip_norm is not None and not clip_norm > 0:
         raise ValueError(f"clip_norm must be > 0; got {clip_norm}")
     check_budget(depth, width, steps)
+    # matrices of at most 256 x 256 on a batch of 16: threads only add contention
+    with torch_threads(1):
+        return _run(depth, width, activation, init, sigma, residual, norm, steps, lr, clip_norm, seed)
+
+
+def _run(depth, width, activation, init, sigma, residual, norm, steps, lr, clip_norm, seed) -> FlowResult:
     std = init_std(init, width, sigma)
     phi = _activation(activation)
     dt = torch.float64

@@ -50,7 +50,7 @@ KEY_PREFIX = "mathlens-train-"  # Dask key of a job's task
 CANCEL_PREFIX = "mathlens-cancel-"  # distributed.Event name of a job's stop flag
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
-CANCEL_POLL_S = 0.2  # how often a running job asks the scheduler whether it was cancelled
+CANCEL_POLL_S = 0.2  # a running job's cancel watcher long-polls the scheduler in 5x this
 CANCEL_WAIT_S = 1.5  # DELETE waits this long for the worker to stop, then marks it cancelled anyway
 WATCHDOG_GRACE_S = 10.0  # past job_timeout_s + this, a job whose worker went silent is failed
 CONNECT_WAIT_S = 60.0  # a queued job waits this long for the cluster before failing
@@ -166,25 +166,38 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
         worker.log_event(TOPIC, {"job": job_id, "type": kind, "data": data})
 
     send("started", {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()})
+    cancelled, done = threading.Event(), threading.Event()
     cancel = Event(CANCEL_PREFIX + job_id)
-    state: dict[str, Any] = {"reason": None, "next_poll": 0.0}
+    if cancel.is_set():  # cancelled while it waited for a thread
+        return {"stopped": "cancelled", "result": None, "weights": None}
+
+    def watch() -> None:
+        # Long-polls the scheduler off the training thread: should_stop costs a flag read, and a
+        # cancel arrives as soon as it is set rather than at the next poll.
+        while not done.is_set():
+            try:
+                if cancel.wait(timeout=CANCEL_POLL_S * 5):
+                    cancelled.set()
+                    return
+            except Exception:  # scheduler briefly unreachable: ask again
+                done.wait(CANCEL_POLL_S)
+
+    threading.Thread(target=watch, name=f"mathlens-cancel-{job_id}", daemon=True).start()
+    state: dict[str, Any] = {"reason": None}
 
     def should_stop() -> bool:
-        if state["reason"] is not None:
-            return True
-        now = time.monotonic()
-        if now - t0 > timeout_s:
-            state["reason"] = "time limit"
-        elif now >= state["next_poll"]:  # one scheduler round trip per CANCEL_POLL_S, not per step
-            state["next_poll"] = now + CANCEL_POLL_S
-            if cancel.is_set():
+        if state["reason"] is None:
+            if cancelled.is_set():
                 state["reason"] = "cancelled"
+            elif time.monotonic() - t0 > timeout_s:
+                state["reason"] = "time limit"
         return state["reason"] is not None
 
-    if should_stop():  # cancelled while it waited for a thread
-        return {"stopped": state["reason"], "result": None, "weights": None}
     emit = _Throttle(send, EVENT_INTERVALS_S)
-    result, weights = _train(config, emit, should_stop)
+    try:
+        result, weights = _train(config, emit, should_stop)
+    finally:
+        done.set()
     emit.flush()
     return {"stopped": state["reason"], "result": result, "weights": weights,
             "elapsed_s": time.monotonic() - t0}

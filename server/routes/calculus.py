@@ -7,13 +7,20 @@ from dataclasses import asdict
 import numpy as np
 from fastapi import APIRouter
 
-from compute import calculus_flow, calculus_graph
+from compute import calculus, calculus_flow, calculus_graph, expressions, surfaces
 
 from ..encoding import ORJSONResponse
 from ..errors import ComputeError
+from ..templating import mathml
 from ..schemas.calculus import (
     BackpropRequest,
     BackpropResponse,
+    CriticalRequest,
+    CriticalResponse,
+    QuadraticRequest,
+    QuadraticResponse,
+    DerivativesRequest,
+    DerivativesResponse,
     GradientFlowRequest,
     GradientFlowResponse,
     NetworkRequest,
@@ -62,3 +69,42 @@ def network(req: NetworkRequest) -> ORJSONResponse:
     except ValueError as e:
         raise ComputeError("x", str(e)) from e
     return ORJSONResponse(asdict(r))
+
+
+@router.post("/derivatives", response_model=DerivativesResponse)
+def derivatives(req: DerivativesRequest) -> ORJSONResponse:
+    """f, f′ and the tangent at x0; forward and central differences against h with their errors."""
+    try:
+        r = calculus.derivative_view(req.expression, req.x0, tuple(req.x_range), secant_h=req.h)
+    except ValueError as e:
+        raise ComputeError("x0" if "x0" in str(e) else "expression", str(e)) from e
+    out = asdict(r)
+    out.update(mathml=mathml(r.latex, True), derivative_mathml=mathml(r.derivative_latex, True))
+    return ORJSONResponse(out)
+
+
+@router.post("/stability/quadratic", response_model=QuadraticResponse)
+def quadratic(req: QuadraticRequest) -> ORJSONResponse:
+    """Gradient descent on ½xᵀHx with the eigenvalues given: converge, oscillate or diverge."""
+    try:
+        r = calculus.quadratic_gd(req.eigvals, theta=req.theta, lr=req.lr, start=req.start, steps=req.steps)
+    except ValueError as e:
+        raise ComputeError("eigvals", str(e)) from e
+    out = asdict(r)
+    xy = out.pop("xy")
+    out.update(x=xy[:, 0], y=xy[:, 1], diverged=r.diverged_at is not None)
+    return ORJSONResponse(out)
+
+
+@router.post("/stability/critical-points", response_model=CriticalResponse)
+def critical_points(req: CriticalRequest) -> ORJSONResponse:
+    """Critical points of f(x, y), classified by the Hessian's eigenvalues, with f on a grid."""
+    try:
+        obj = expressions.expression_objective(req.expression)
+        r = calculus.critical_points(req.expression, req.x_range, req.y_range, seed=req.seed)
+    except ValueError as e:
+        raise ComputeError("expression", str(e)) from e
+    g = surfaces.surface_grid(obj, tuple(req.x_range), tuple(req.y_range), req.resolution)
+    return ORJSONResponse({"latex": obj.latex, "mathml": mathml(obj.latex, True),
+                           "points": [asdict(p) for p in r.points], "method": r.method,
+                           "note": r.note, "x": g.x, "y": g.y, "z": g.z})  # fmt: skip

@@ -141,3 +141,128 @@ class NetworkResponse(Strict):
     db1: Vector
     dW2: Matrix
     db2: Vector
+
+
+# --- derivatives -------------------------------------------------------------------------------
+
+Range = tuple[Coord, Coord]
+
+
+class DerivativesRequest(Strict):
+    expression: Expression = Field(description="f(x), e.g. sin(x) + x^2/4")
+    x0: float = Field(1.0, ge=-1e4, le=1e4, allow_inf_nan=False, description="the point of tangency")
+    x_range: tuple[Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)], Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)]] = Field((-4.0, 4.0), description="[a, b], a < b")
+    h: float = Field(0.5, ge=1e-16, le=10, allow_inf_nan=False, description="step of the secant drawn")
+
+    @model_validator(mode="after")
+    def _range(self) -> DerivativesRequest:
+        if not self.x_range[0] < self.x_range[1]:
+            raise ValueError(f"x_range must satisfy a < b; got {list(self.x_range)}")
+        return self
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {"examples": [{"expression": "sin(x)", "x0": 1.0, "x_range": [-4, 4], "h": 0.5}]}
+    }
+
+
+Floats = list[float | None]
+
+
+class DerivativesResponse(Strict):
+    latex: str
+    mathml: str
+    derivative_latex: str
+    derivative_mathml: str
+    x: Floats
+    f: Floats
+    df: Floats
+    tangent: Floats
+    f0: float | None
+    df0: float | None
+    d2f0: float | None
+    h: Floats = Field(description="steps, log-spaced from 1e-16 to 1")
+    forward: Floats = Field(description="(f(x0 + h) - f(x0)) / h")
+    central: Floats = Field(description="(f(x0 + h) - f(x0 - h)) / 2h")
+    forward_error: Floats
+    central_error: Floats
+    forward_model: Floats = Field(description="|f''| h / 2 + 2 ε |f| / h")
+    h_forward_opt: float = Field(description="√ε · max(1, |x0|)")
+    h_central_opt: float = Field(description="∛ε · max(1, |x0|)")
+    secant_h: float
+    secant_forward: float | None
+    secant_central: float | None
+
+
+# --- stability ---------------------------------------------------------------------------------
+
+Eig = Annotated[float, Field(ge=-10, le=100, allow_inf_nan=False)]
+Start = Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]
+
+
+class QuadraticRequest(Strict):
+    eigvals: tuple[Eig, Eig] = Field((1.0, 10.0), description="eigenvalues (λ₁, λ₂) of the Hessian H")
+    theta: float = Field(30.0, ge=-180, le=180, allow_inf_nan=False, description="rotation of H's eigenvectors, degrees")
+    lr: float = Field(0.15, gt=0, le=10, allow_inf_nan=False, description="step size η")
+    start: tuple[Start, Start] = Field((2.0, 1.5), description="x₀")
+    steps: int = Field(40, ge=1, le=2000)
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {"examples": [{"eigvals": [1, 10], "theta": 30, "lr": 0.15, "start": [2, 1.5], "steps": 40}]}
+    }
+
+
+class QuadraticResponse(Strict):
+    hessian: list[list[float]]
+    eigvals: list[float]
+    eigvecs: list[list[float]] = Field(description="columns are the eigenvectors")
+    factors: list[float] = Field(description="1 − η λᵢ: each eigen-coordinate is multiplied by this per step")
+    lr_critical: float | None = Field(description="2 / λ_max (null when λ_max ≤ 0)")
+    regime: Literal["converges", "oscillates", "diverges", "stalls"]
+    x: Floats
+    y: Floats
+    loss: Floats
+    closed_form: list[list[float | None]] = Field(description="[t] = (x, y) from the closed form")
+    diverged: bool
+    diverged_at: int | None
+
+
+WindowEnd = Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]
+
+
+class CriticalRequest(Strict):
+    expression: Expression = Field(description="f(x, y)")
+    x_range: tuple[WindowEnd, WindowEnd] = (-3.0, 3.0)
+    y_range: tuple[WindowEnd, WindowEnd] = (-3.0, 3.0)
+    resolution: int = Field(121, ge=11, le=301, description="grid points per axis of the contour")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="jitter of the grid of Newton starts")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> CriticalRequest:
+        for name in ("x_range", "y_range"):
+            lo, hi = getattr(self, name)
+            if not lo < hi:
+                raise ValueError(f"{name} must satisfy a < b; got [{lo}, {hi}]")
+        return self
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {"examples": [{"expression": "x^3 - 3*x + y^2", "x_range": [-3, 3], "y_range": [-3, 3]}]}
+    }
+
+
+class CriticalPointOut(Strict):
+    x: float
+    y: float
+    f: float | None
+    eigvals: tuple[float | None, float | None]
+    kind: Literal["minimum", "maximum", "saddle", "degenerate"]
+
+
+class CriticalResponse(Strict):
+    latex: str
+    mathml: str
+    points: list[CriticalPointOut]
+    method: Literal["symbolic", "numeric"]
+    note: str
+    x: list[float]
+    y: list[float]
+    z: list[list[float | None]] = Field(description="z[i][j] = f(x[j], y[i])")

@@ -1304,6 +1304,11 @@ async function boot() {
     }
   });
   applyHide(document.querySelector(".lab-grid"), hidden);
+  // A section whose every control is hidden by the preset goes too (no orphan heading).
+  for (const sec of document.querySelectorAll(".ctl-group")) {
+    const ctl = [...sec.querySelectorAll("[data-control]")];
+    if (ctl.length && ctl.every((e) => e.hidden || e.closest("[hidden]"))) sec.hidden = true;
+  }
   setView(S.view);
   if (S.fn === "custom") {
     $("#expression").value = S.expression;

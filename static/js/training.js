@@ -376,7 +376,7 @@ function renderOptFields() {
   const sv = S.sched[S.schedule];
   for (const [k, spec] of Object.entries(sp)) {
     const extra = { control: "schedule" };
-    if (k === "step_size" || k === "warmup_steps") Object.assign(extra, { log: false, slider_max: 5000, step: 10 });
+    if (k === "step_size" || k === "warmup_steps") Object.assign(extra, { log: false, slider_max: 5000 });
     if (k === "eta_min") Object.assign(extra, { slider_max: 0.1, step: 0.001 });
     if (k === "gamma") extra.step = 0.001;
     sbox.append(paramField(k, spec, sv[k], (v) => { sv[k] = v; changed(); }, extra).el);
@@ -527,7 +527,7 @@ async function run() {
   setProgress(0, "queued");
   setStatus(created.cached ? "This exact run (seeds included) had already been trained: replaying it from the server's record…" : "Queued on the cluster…", created.status);
   player.setFrames(1, { restart: true });
-  $("#player").hidden = true;
+  showPlayer(false);
   drawConfusion(null);
   follow(CUR);
   scheduleDraw();
@@ -584,7 +584,7 @@ function onEpoch(R, d) {
   R.step = Math.max(R.step, d.step);
   R.lr = d.lr;
   updateProgress(R);
-  if (R.snaps.length > 1) $("#player").hidden = false;
+  showPlayer(R.snaps.length > 1);
   player.setFrames(R.snaps.length);
   scheduleDraw();
 }
@@ -621,7 +621,7 @@ async function finish(R, d) {
   }
   renderDownloads(R);
   drawConfusion(res.confusion || null);
-  if (R.snaps.length > 1) $("#player").hidden = false;
+  showPlayer(R.snaps.length > 1);
   scheduleDraw();
   renderTables();
 }
@@ -641,6 +641,11 @@ async function stop() {
     showError(`Could not stop the run: ${e.message}`);
     $("#stop").disabled = false;
   }
+}
+
+function showPlayer(show) {
+  // A teacher's hide=player keeps it hidden.
+  $("#player").hidden = !show || hidden.has("player");
 }
 
 function setBusy(busy) {
@@ -968,7 +973,7 @@ async function boot() {
   initDefaults();
   readState();
   player = new Player($("#player"), { label: "Snapshot", fps: 12, autoplay: false, onFrame: () => { scheduleDraw(); renderTablesSoon(); } });
-  $("#player").hidden = true;
+  showPlayer(false);
   renderDataFields();
   renderLayers();
   renderNetFields();

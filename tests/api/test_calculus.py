@@ -110,3 +110,49 @@ def test_network_deltas(client):
     assert d["dW2"][0] == pytest.approx([d["delta2"][0] * a for a in d["a1"]])
     r = client.post(BACKPROP + "/network", json={"x": [], "target": 1.0})
     assert r.status_code == 422 and "x" in r.json()["message"]
+
+
+def test_derivatives_endpoint(client):
+    r = client.post("/api/v1/calculus/derivatives", json={"expression": "x^3", "x0": 2.0, "x_range": [-3, 3], "h": 0.1})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["df0"] == pytest.approx(12.0) and d["d2f0"] == pytest.approx(12.0)
+    assert d["secant_central"] == pytest.approx(12.0 + 0.01, rel=1e-12)  # (x+h)^3-(x-h)^3 / 2h = 3x^2 + h^2
+    assert "<math" in d["derivative_mathml"] and len(d["h"]) == len(d["forward_error"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"expression": "x +"}, "expression"),
+        ({"expression": "sin(y)"}, "expression"),
+        ({"expression": "log(x)", "x0": -1.0}, "x0"),
+        ({"expression": "x", "x_range": [2, 1]}, "x_range"),
+        ({"expression": "x", "h": 0}, "h"),
+        ({"expression": "x", "x0": 1e5}, "x0"),
+    ],
+)
+def test_derivatives_422(client, body, field):
+    r = client.post("/api/v1/calculus/derivatives", json=body)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["message"]
+
+
+def test_stability_quadratic_endpoint(client):
+    d = client.post("/api/v1/calculus/stability/quadratic", json={"eigvals": [2, 4], "theta": 0, "lr": 0.3, "start": [1, 1], "steps": 10}).json()
+    assert d["lr_critical"] == pytest.approx(0.5) and d["regime"] == "oscillates"
+    assert d["x"] == pytest.approx([0.4**t for t in range(11)])  # 1 - 0.3*2
+    assert d["y"] == pytest.approx([(-0.2) ** t for t in range(11)])  # 1 - 0.3*4
+    r = client.post("/api/v1/calculus/stability/quadratic", json={"lr": 0})
+    assert r.status_code == 422 and "lr" in r.json()["message"]
+
+
+def test_critical_points_endpoint(client):
+    r = client.post("/api/v1/calculus/stability/critical-points", json={"expression": "x^2 - y^2", "resolution": 21})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert [(p["x"], p["y"], p["kind"]) for p in d["points"]] == [(0, 0, "saddle")]
+    assert len(d["z"]) == 21 and d["method"] == "symbolic"
+    for body, field in [({"expression": "x^"}, "expression"), ({"expression": "x", "x_range": [1, 0]}, "x_range")]:
+        r = client.post("/api/v1/calculus/stability/critical-points", json=body)
+        assert r.status_code == 422 and field in r.json()["message"]

@@ -11,8 +11,9 @@ pytestmark = pytest.mark.browser
 
 FINAL = "() => ['succeeded','failed','cancelled','interrupted'].includes(document.querySelector('#run-status').dataset.status)"
 SMALL = "?dataset=moons&n_samples=200&noise=0.2&hidden=8&activation=tanh&optimizer=adam&lr=0.03&epochs=20&batch_size=32&seed=3"
-# Dropout sends the run down the general torch path: ~350k steps, minutes of work, stopped early.
-LONG = "?dataset=moons&n_samples=2000&hidden=32,32&dropout=0.1&optimizer=sgd&lr=0.05&epochs=2000&batch_size=8&seed=4"
+# Dropout sends the run down the general torch path: 175k steps, a minute or more of work.
+LONG = "?dataset=moons&n_samples=1000&hidden=16&dropout=0.1&optimizer=sgd&lr=0.05&epochs=2000&batch_size=8&seed=4"
+READY = "body[data-ready='1']"
 
 
 def trace(page, plot: str, name: str) -> dict | None:
@@ -29,7 +30,7 @@ def has_preview_route(page) -> bool:
 
 def test_page_draws_the_dataset_and_reads_its_state_from_the_url(page, server_url):
     page.goto(server_url + "/labs/training?dataset=moons&n_samples=200&hidden=8,4&optimizer=sgd&lr=0.05&schedule=cosine")
-    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector(READY, timeout=60_000)
     assert page.locator("#boundary.js-plotly-plot").count() == 1
     assert page.locator(".where-ml").count() == 1
     # The controls and the linear-algebra lens follow the URL, before any run.
@@ -49,7 +50,7 @@ def test_page_draws_the_dataset_and_reads_its_state_from_the_url(page, server_ur
 
 def test_run_streams_progress_and_ends_succeeded(page, server_url):
     page.goto(server_url + "/labs/training" + SMALL)
-    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector(READY, timeout=60_000)
     assert trace(page, "loss", "train")["x"] == []
     page.click("#run")
     page.wait_for_function(FINAL, timeout=120_000)
@@ -73,7 +74,7 @@ def test_run_streams_progress_and_ends_succeeded(page, server_url):
 
 def test_stop_cancels_a_long_run(page, server_url):
     page.goto(server_url + "/labs/training" + LONG)
-    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector(READY, timeout=60_000)
     page.click("#run")
     page.wait_for_function("() => document.getElementById('progress').value > 0", timeout=120_000)
     assert page.locator("#stop").is_enabled()

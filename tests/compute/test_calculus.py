@@ -177,3 +177,83 @@ def test_network_deltas_match_autograd():
     np.testing.assert_allclose(r.delta1, z1.grad, rtol=1e-13)
     for mine, ref in [(r.dW1, W1), (r.db1, b1), (r.dW2, W2), (r.db2, b2)]:
         np.testing.assert_allclose(mine, ref.grad, rtol=1e-13)
+
+
+# --- derivatives and finite differences ----------------------------------------------------------
+
+from compute import calculus  # noqa: E402
+
+
+def test_derivative_view_sin_closed_form():
+    r = calculus.derivative_view("sin(x)", 1.0, (-3, 3), secant_h=0.1)
+    assert r.df0 == pytest.approx(math.cos(1.0), rel=1e-15)
+    np.testing.assert_allclose(r.df, np.cos(r.x), atol=1e-15)
+    np.testing.assert_allclose(r.tangent, math.sin(1) + math.cos(1) * (r.x - 1), atol=1e-14)
+    assert r.secant_forward == pytest.approx((math.sin(1.1) - math.sin(1)) / 0.1, rel=1e-12)
+    # truncation: forward error ~ |f''| h / 2 at moderate h; central ~ |f'''| h^2 / 6
+    i = np.argmin(abs(r.h - 1e-3))
+    assert r.forward_error[i] == pytest.approx(math.sin(1) * r.h[i] / 2, rel=0.01)
+    assert r.central_error[i] == pytest.approx(math.cos(1) * r.h[i] ** 2 / 6, rel=0.01)
+
+
+def test_rounding_error_blows_up_and_optima_sit_near_sqrt_and_cbrt_eps():
+    r = calculus.derivative_view("exp(x)", 0.5, (-2, 2))
+    best_f = r.h[np.nanargmin(r.forward_error)]
+    best_c = r.h[np.nanargmin(r.central_error)]
+    assert 1e-10 < best_f < 1e-6 and abs(np.log10(best_f / r.h_forward_opt)) < 1.5
+    assert 1e-7 < best_c < 1e-3 and abs(np.log10(best_c / r.h_central_opt)) < 1.5
+    assert r.forward_error[0] > 1e3 * np.nanmin(r.forward_error)  # h = 1e-16: rounding dominates
+    assert np.nanmin(r.central_error) < 1e-3 * np.nanmin(r.forward_error)
+    assert r.h_forward_opt == pytest.approx(np.finfo(float).eps ** 0.5)
+
+
+def test_derivative_view_errors():
+    with pytest.raises(ValueError, match="x_range"):
+        calculus.derivative_view("x", 0, (1, 1))
+    with pytest.raises(ValueError, match="x0"):
+        calculus.derivative_view("log(x)", -1.0, (-2, 2))
+
+
+# --- stability ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lr", "regime"), [(0.05, "converges"), (0.15, "oscillates"), (0.2, "stalls"), (0.25, "diverges")]
+)
+def test_quadratic_gd_regimes_against_2_over_lambda_max(lr, regime):
+    r = calculus.quadratic_gd([1.0, 10.0], theta=30, lr=lr, start=[2.0, 1.5], steps=30)
+    assert r.lr_critical == pytest.approx(0.2)
+    assert r.regime == regime
+    np.testing.assert_allclose(r.xy, r.closed_form, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.eigvalsh(r.hessian), [1, 10])
+
+
+def test_quadratic_gd_divergence_is_data():
+    r = calculus.quadratic_gd([1.0, 10.0], theta=0, lr=0.5, start=[1.0, 1.0], steps=500)
+    assert r.regime == "diverges" and r.diverged_at is not None and len(r.xy) == r.diverged_at + 1
+    # along e2 the factor is 1 - 0.5*10 = -4: |x_t| = 4^t (closed form)
+    assert abs(r.xy[5, 1]) == pytest.approx(4.0**5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x^3 - 3*x + y^2", {(-1.0, 0.0): "saddle", (1.0, 0.0): "minimum"}),
+        ("x^4 + y^4 - 4*x*y", {(-1.0, -1.0): "minimum", (0.0, 0.0): "saddle", (1.0, 1.0): "minimum"}),
+        ("-(x^2) - 2*y^2", {(0.0, 0.0): "maximum"}),
+        ("sin(x)*cos(y)", {(-math.pi / 2, 0.0): "minimum", (math.pi / 2, 0.0): "maximum",
+                           (0.0, math.pi / 2): "saddle", (0.0, -math.pi / 2): "saddle"}),
+    ],
+)
+def test_critical_points_closed_forms(text, expected):
+    r = calculus.critical_points(text, (-2.5, 2.5), (-2.5, 2.5))
+    got = {(round(p.x, 6) + 0.0, round(p.y, 6) + 0.0): p.kind for p in r.points}
+    want = {(round(x, 6), round(y, 6)): k for (x, y), k in expected.items()}
+    assert got == want
+    assert r.method == ("numeric" if "sin" in text else "symbolic")
+
+
+def test_numeric_fallback_agrees_with_sympy():
+    obj = __import__("compute.expressions", fromlist=["x"]).expression_objective("x^4 + y^4 - 4*x*y")
+    pts = calculus._numeric_solutions(obj, (-2.0, 2.0), (-2.0, 2.0), seed=0)
+    np.testing.assert_allclose(sorted(pts), [(-1, -1), (0, 0), (1, 1)], atol=1e-9)

@@ -1,0 +1,153 @@
+"""Training jobs on Dask: what the job system costs.
+
+Prints a markdown table of
+- steps/s of one job through the job system (HTTP API -> LocalCluster worker process -> events)
+  against the bare training loop in this process, with and without the job's progress callbacks
+  (target: job / bare >= 0.8);
+- seconds from submit (POST) to the first progress event on the SSE stream, and to "running";
+- N concurrent jobs: aggregate steps/s and wall time.
+
+    python bench/bench_jobs.py [--epochs 1000] [--concurrency 1 2 4] [--workers 1] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from server.app import create_app  # noqa: E402
+from server.config import Settings  # noqa: E402
+from server.jobs import EVENT_INTERVALS_S, _Throttle, _train  # noqa: E402
+from server.schemas.jobs import EXAMPLE_CONFIG  # noqa: E402
+
+
+def bare(config: dict, callbacks: bool, repeats: int) -> float:
+    """Median steps/s of compute.nn.train in this process (the job's callbacks, or none)."""
+    from compute.nn.config import TrainConfig
+    from compute.nn.train import train
+
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        if callbacks:  # exactly the job's work without Dask: throttled, converted events
+            result, _ = _train(config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False)
+            steps = result["steps"]
+        else:
+            steps = train(TrainConfig.from_dict(config)).steps
+        rates.append(steps / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def _ts(s: str) -> float:
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def one_job(c: TestClient, config: dict) -> dict:
+    """Submit, follow the SSE stream to the end; timings seen by the client and by the worker."""
+    t0 = time.perf_counter()
+    r = c.post("/api/v1/jobs", json={"config": config, "fresh": True})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    first = running = None
+    with c.stream("GET", f"/api/v1/jobs/{job_id}/events") as s:
+        for line in s.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            ev = json.loads(line[6:])
+            now = time.perf_counter() - t0
+            if ev["type"] == "status" and ev["status"] == "running" and running is None:
+                running = now
+            if ev["type"] in ("step", "epoch") and first is None:
+                first = now
+    end = time.perf_counter() - t0
+    j = c.get(f"/api/v1/jobs/{job_id}").json()
+    assert j["status"] == "succeeded", j["error"]
+    steps = j["result"]["steps"]
+    return {"steps": steps, "end": end, "first": first, "running": running,
+            "worker_s": _ts(j["finished"]) - _ts(j["started"]), "test_accuracy": j["result"]["test_accuracy"]}
+
+
+def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
+    """``n`` jobs (different seeds) submitted at once: (aggregate steps/s, wall seconds)."""
+    out: list[dict] = []
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=lambda s=s: out.append(one_job(c, {**config, "seed": 1000 + s})))
+               for s in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return sum(o["steps"] for o in out) / wall, wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=1000, help="epochs of the timed run (example: 200)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--workers", type=int, default=1, help="LocalCluster worker processes")
+    ap.add_argument("--threads", type=int, default=2, help="threads per worker")
+    args = ap.parse_args()
+    config = {**EXAMPLE_CONFIG, "epochs": args.epochs}
+
+    bare(config, True, 1)  # imports, kernel compilation
+    bare_plain = bare(config, False, args.repeats)
+    bare_cb = bare(config, True, args.repeats)
+
+    settings = Settings(data_dir=tempfile.mkdtemp(prefix="bench-jobs-"), local_workers=args.workers,
+                        local_threads_per_worker=args.threads, queue_limit=1000)
+    t_start = time.perf_counter()
+    with TestClient(create_app(settings)) as c:
+        startup = time.perf_counter() - t_start
+        while not c.app.state.jobs.ready:
+            time.sleep(0.05)
+        ready = time.perf_counter() - t_start
+        cold = one_job(c, {**config, "epochs": 5, "seed": 999})  # first job of a fresh worker
+        runs = [one_job(c, {**config, "seed": 2000 + i}) for i in range(args.repeats)]
+        conc = {n: concurrent(c, config, n) for n in args.concurrency}
+
+    job_worker = statistics.median(r["steps"] / r["worker_s"] for r in runs)
+    job_e2e = statistics.median(r["steps"] / r["end"] for r in runs)
+    first = statistics.median(r["first"] for r in runs)
+    running = statistics.median(r["running"] for r in runs)
+    steps = runs[0]["steps"]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+    print(f"\n### Training jobs: {steps} steps (moons n=1000, MLP 16-16 tanh, adam, batch 64, "
+          f"{args.epochs} epochs); LocalCluster {args.workers} worker x {args.threads} threads; "
+          f"{os.cpu_count()} CPUs, load average {load:.1f}\n")
+    print("| measure | value |")
+    print("| --- | --- |")
+    print(f"| bare loop, no callbacks | {bare_plain:,.0f} steps/s |")
+    print(f"| bare loop, the job's callbacks (events built, throttled, dropped) | {bare_cb:,.0f} steps/s |")
+    print(f"| job, worker time (started → finished) | {job_worker:,.0f} steps/s |")
+    print(f"| job, end to end (POST → final SSE event) | {job_e2e:,.0f} steps/s |")
+    print(f"| **job (worker) / bare with callbacks** | **{job_worker / bare_cb:.2f}** |")
+    print(f"| job (end to end) / bare with callbacks | {job_e2e / bare_cb:.2f} |")
+    print(f"| job (worker) / bare without callbacks | {job_worker / bare_plain:.2f} |")
+    print(f"| POST → first progress event (warm worker) | {first * 1000:.0f} ms |")
+    print(f"| POST → running (warm worker) | {running * 1000:.0f} ms |")
+    print(f"| POST → first progress event (first job of a fresh worker) | {cold['first'] * 1000:.0f} ms |")
+    print(f"| app startup (lifespan) / cluster ready | {startup:.2f} s / {ready:.2f} s |")
+    base = conc[min(conc)][0]
+    for n, (rate, wall) in conc.items():
+        print(f"| {n} concurrent job(s): aggregate | {rate:,.0f} steps/s ({rate / base:.2f}x), "
+              f"{wall:.2f} s wall |")
+    print(f"| test accuracy of the timed runs | {min(r['test_accuracy'] for r in runs):.3f} |")
+
+
+if __name__ == "__main__":  # worker processes are spawned: keep the entry point guarded
+    main()
