@@ -33,21 +33,25 @@ from server.jobs import EVENT_INTERVALS_S, _Throttle, _train  # noqa: E402
 from server.schemas.jobs import EXAMPLE_CONFIG  # noqa: E402
 
 
-def bare(config: dict, callbacks: bool, repeats: int) -> float:
-    """Median steps/s of compute.nn.train in this process (the job's callbacks, or none)."""
+def bare(config: dict, callbacks: bool, repeats: int) -> tuple[float, float]:
+    """Median (steps per second, steps per CPU second) of compute.nn.train in this process,
+    with the job's callbacks or none."""
     from compute.nn.config import TrainConfig
     from compute.nn.train import train
 
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if callbacks:  # exactly the job's work without Dask: throttled, converted events
-            result, _ = _train(config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False)
+            result, _ = _train(
+                config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False
+            )
             steps = result["steps"]
         else:
             steps = train(TrainConfig.from_dict(config)).steps
         rates.append(steps / (time.perf_counter() - t0))
-    return statistics.median(rates)
+        cpu_rates.append(steps / (time.process_time() - c0))
+    return statistics.median(rates), statistics.median(cpu_rates)
 
 
 def _ts(s: str) -> float:
@@ -75,16 +79,26 @@ def one_job(c: TestClient, config: dict) -> dict:
     j = c.get(f"/api/v1/jobs/{job_id}").json()
     assert j["status"] == "succeeded", j["error"]
     steps = j["result"]["steps"]
-    return {"steps": steps, "end": end, "first": first, "running": running,
-            "worker_s": _ts(j["finished"]) - _ts(j["started"]), "test_accuracy": j["result"]["test_accuracy"]}
+    return {
+        "steps": steps,
+        "end": end,
+        "first": first,
+        "running": running,
+        "worker_s": _ts(j["finished"]) - _ts(j["started"]),
+        "task_s": j["result"]["job"]["elapsed_s"],
+        "cpu_s": j["result"]["job"]["cpu_s"],
+        "test_accuracy": j["result"]["test_accuracy"],
+    }
 
 
 def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
     """``n`` jobs (different seeds) submitted at once: (aggregate steps/s, wall seconds)."""
     out: list[dict] = []
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=lambda s=s: out.append(one_job(c, {**config, "seed": 1000 + s})))
-               for s in range(n)]
+    threads = [
+        threading.Thread(target=lambda s=s: out.append(one_job(c, {**config, "seed": 1000 + s})))
+        for s in range(n)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -95,7 +109,9 @@ def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=1000, help="epochs of the timed run (example: 200)")
+    ap.add_argument(
+        "--epochs", type=int, default=1000, help="epochs of the timed run (example: 200)"
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--workers", type=int, default=1, help="LocalCluster worker processes")
@@ -104,11 +120,16 @@ def main() -> None:
     config = {**EXAMPLE_CONFIG, "epochs": args.epochs}
 
     bare(config, True, 1)  # imports, kernel compilation
-    bare_plain = bare(config, False, args.repeats)
-    bare_cb = bare(config, True, args.repeats)
+    (bare_plain, bare_plain_cpu), (bare_cb, bare_cb_cpu) = (
+        bare(config, cb, args.repeats) for cb in (False, True)
+    )
 
-    settings = Settings(data_dir=tempfile.mkdtemp(prefix="bench-jobs-"), local_workers=args.workers,
-                        local_threads_per_worker=args.threads, queue_limit=1000)
+    settings = Settings(
+        data_dir=tempfile.mkdtemp(prefix="bench-jobs-"),
+        local_workers=args.workers,
+        local_threads_per_worker=args.threads,
+        queue_limit=1000,
+    )
     t_start = time.perf_counter()
     with TestClient(create_app(settings)) as c:
         startup = time.perf_counter() - t_start
@@ -120,32 +141,54 @@ def main() -> None:
         conc = {n: concurrent(c, config, n) for n in args.concurrency}
 
     job_worker = statistics.median(r["steps"] / r["worker_s"] for r in runs)
+    job_task = statistics.median(r["steps"] / r["task_s"] for r in runs)
+    job_cpu = statistics.median(r["steps"] / r["cpu_s"] for r in runs)
     job_e2e = statistics.median(r["steps"] / r["end"] for r in runs)
     first = statistics.median(r["first"] for r in runs)
     running = statistics.median(r["running"] for r in runs)
     steps = runs[0]["steps"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
-    print(f"\n### Training jobs: {steps} steps (moons n=1000, MLP 16-16 tanh, adam, batch 64, "
-          f"{args.epochs} epochs); LocalCluster {args.workers} worker x {args.threads} threads; "
-          f"{os.cpu_count()} CPUs, load average {load:.1f}\n")
+    print(
+        f"\n### Training jobs: {steps} steps (moons n=1000, MLP 16-16 tanh, adam, batch 64, "
+        f"{args.epochs} epochs); LocalCluster {args.workers} worker x {args.threads} threads; "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}\n"
+    )
     print("| measure | value |")
     print("| --- | --- |")
-    print(f"| bare loop, no callbacks | {bare_plain:,.0f} steps/s |")
-    print(f"| bare loop, the job's callbacks (events built, throttled, dropped) | {bare_cb:,.0f} steps/s |")
-    print(f"| job, worker time (started → finished) | {job_worker:,.0f} steps/s |")
-    print(f"| job, end to end (POST → final SSE event) | {job_e2e:,.0f} steps/s |")
-    print(f"| **job (worker) / bare with callbacks** | **{job_worker / bare_cb:.2f}** |")
-    print(f"| job (end to end) / bare with callbacks | {job_e2e / bare_cb:.2f} |")
-    print(f"| job (worker) / bare without callbacks | {job_worker / bare_plain:.2f} |")
+    print(
+        f"| bare loop, no callbacks | {bare_plain:,.0f} steps/s ({bare_plain_cpu:,.0f} per CPU s) |"
+    )
+    print(
+        f"| bare loop, the job's callbacks (events built, throttled, dropped) | {bare_cb:,.0f} steps/s "
+        f"({bare_cb_cpu:,.0f} per CPU s) |"
+    )
+    print(
+        f"| job: the Dask task | {job_task:,.0f} steps/s ({job_cpu:,.0f} per CPU s of the worker) |"
+    )
+    print(f"| job: started → finished, as the server saw it | {job_worker:,.0f} steps/s |")
+    print(f"| job: end to end (POST → final SSE event) | {job_e2e:,.0f} steps/s |")
+    print(
+        f"| **job task / bare with callbacks** (wall; per CPU s) | **{job_task / bare_cb:.2f}**; "
+        f"{job_cpu / bare_cb_cpu:.2f} |"
+    )
+    print(f"| job end to end / bare with callbacks | {job_e2e / bare_cb:.2f} |")
+    print(
+        f"| job task / bare without callbacks (wall; per CPU s) | {job_task / bare_plain:.2f}; "
+        f"{job_cpu / bare_plain_cpu:.2f} |"
+    )
     print(f"| POST → first progress event (warm worker) | {first * 1000:.0f} ms |")
     print(f"| POST → running (warm worker) | {running * 1000:.0f} ms |")
-    print(f"| POST → first progress event (first job of a fresh worker) | {cold['first'] * 1000:.0f} ms |")
+    print(
+        f"| POST → first progress event (first job of a fresh worker) | {cold['first'] * 1000:.0f} ms |"
+    )
     print(f"| app startup (lifespan) / cluster ready | {startup:.2f} s / {ready:.2f} s |")
     base = conc[min(conc)][0]
     for n, (rate, wall) in conc.items():
-        print(f"| {n} concurrent job(s): aggregate | {rate:,.0f} steps/s ({rate / base:.2f}x), "
-              f"{wall:.2f} s wall |")
+        print(
+            f"| {n} concurrent job(s): aggregate | {rate:,.0f} steps/s ({rate / base:.2f}x), "
+            f"{wall:.2f} s wall |"
+        )
     print(f"| test accuracy of the timed runs | {min(r['test_accuracy'] for r in runs):.3f} |")
 
 

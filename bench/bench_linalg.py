@@ -39,13 +39,24 @@ def main() -> None:
 
     client = TestClient(create_app(Settings(start_jobs=False)))
     with client:
+
         def first_api():
             routes.CACHE._d.pop("pattern", None)
             r = client.post("/api/v1/linalg/lowrank", json={"image": "pattern", "rank": 20})
             assert r.status_code == 200
 
         api_first = timed(first_api, 3)
-        api_steps = [min(timed(lambda k=k: client.post("/api/v1/linalg/lowrank", json={"image": "pattern", "rank": k}), 3)) for k in ranks]
+        api_steps = [
+            min(
+                timed(
+                    lambda k=k: client.post(
+                        "/api/v1/linalg/lowrank", json={"image": "pattern", "rank": k}
+                    ),
+                    3,
+                )
+            )
+            for k in ranks
+        ]
 
         rng = np.random.default_rng(0)
         rows = []
@@ -53,23 +64,37 @@ def main() -> None:
             A = rng.standard_normal((n, n))
             bare = statistics.median(timed(lambda A=A: np.linalg.eig(A), 50))
             body = {"matrix": A.tolist()}
-            api = statistics.median(timed(lambda body=body: client.post("/api/v1/linalg/eigen", json=body), 30))
+            api = statistics.median(
+                timed(lambda body=body: client.post("/api/v1/linalg/eigen", json=body), 30)
+            )
             rows.append((f"/eigen {n}×{n}", "np.linalg.eig", bare, api))
         X = linalg.correlated_cloud(2000, [2.0, 1.0, 0.5], 0.6, seed=0)
         bare = statistics.median(timed(lambda: np.linalg.eigh(np.cov(X, rowvar=False)), 50))
-        body = {"n_samples": 2000, "stds": [2.0, 1.0, 0.5], "correlation": 0.6, "seed": 0, "n_components": 2}
+        body = {
+            "n_samples": 2000,
+            "stds": [2.0, 1.0, 0.5],
+            "correlation": 0.6,
+            "seed": 0,
+            "n_components": 2,
+        }
         api = statistics.median(timed(lambda: client.post("/api/v1/linalg/pca", json=body), 20))
         rows.append(("/pca 2000×3 (seeded cloud)", "np.linalg.eigh(np.cov(X))", bare, api))
 
     ms = lambda s: f"{s * 1e3:.2f}"  # noqa: E731
     print("## SVD slider (cached 512×512 image)\n")
-    print(f"first SVD (compute, best of 3): {ms(min(first))} ms; through the API (SVD + rank-20 image + JSON): {ms(min(api_first))} ms\n")
-    print("| rank k | rank change, compute (ms) | ratio to first SVD | rank change, API end to end (ms) | ratio to first API call |")
+    print(
+        f"first SVD (compute, best of 3): {ms(min(first))} ms; through the API (SVD + rank-20 image + JSON): {ms(min(api_first))} ms\n"
+    )
+    print(
+        "| rank k | rank change, compute (ms) | ratio to first SVD | rank change, API end to end (ms) | ratio to first API call |"
+    )
     print("|---:|---:|---:|---:|---:|")
     for k, s, a in zip(ranks, steps, api_steps, strict=True):
         print(f"| {k} | {ms(s)} | 1/{min(first) / s:.0f} | {ms(a)} | 1/{min(api_first) / a:.0f} |")
-    print(f"\nmedian compute step: 1/{min(first) / statistics.median(steps):.0f} of the first SVD "
-          f"(target ≤ 1/50); worst: 1/{min(first) / max(steps):.0f}\n")
+    print(
+        f"\nmedian compute step: 1/{min(first) / statistics.median(steps):.0f} of the first SVD "
+        f"(target ≤ 1/50); worst: 1/{min(first) / max(steps):.0f}\n"
+    )
     print("## Endpoint overhead against the bare numpy call\n")
     print("| endpoint | bare call | bare (ms) | API end to end (ms) | overhead ratio |")
     print("|---|---|---:|---:|---:|")

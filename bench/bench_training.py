@@ -39,12 +39,25 @@ HIDDEN = {"2-8-8-8-1": [8, 8, 8], "2-4-2-1": [4, 2]}
 
 
 def config(hidden: list[int], epochs: int, seed: int = 0, **over) -> TrainConfig:
-    return TrainConfig.from_dict({
-        "dataset": {"name": "spirals", "n_samples": 500, "noise": 0.0, "test_fraction": 0.5,
-                    "seed": seed},
-        "model": {"hidden": hidden, "activation": "tanh"}, "loss": "mse",
-        "optimizer": {"name": "sgd", "lr": 0.03}, "epochs": epochs, "batch_size": 10,
-        "seed": seed, "device": "cpu", **over})
+    return TrainConfig.from_dict(
+        {
+            "dataset": {
+                "name": "spirals",
+                "n_samples": 500,
+                "noise": 0.0,
+                "test_fraction": 0.5,
+                "seed": seed,
+            },
+            "model": {"hidden": hidden, "activation": "tanh"},
+            "loss": "mse",
+            "optimizer": {"name": "sgd", "lr": 0.03},
+            "epochs": epochs,
+            "batch_size": 10,
+            "seed": seed,
+            "device": "cpu",
+            **over,
+        }
+    )
 
 
 class Timer:
@@ -86,7 +99,7 @@ def plain_torch(hidden: list[int], epochs: int) -> tuple[int, Timer]:
         for _ in range(epochs):
             perm = torch.randperm(n, generator=g)
             for s in range(0, n, 10):
-                idx = perm[s:s + 10]
+                idx = perm[s : s + 10]
                 loss = 0.5 * ((torch.tanh(net(X[idx])) - T[idx]) ** 2).sum(1).mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -118,8 +131,13 @@ def many_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tupl
     rs = []
     for seed in range(runs):
         c = config(hidden, epochs, seed=seed)
-        rs.append(LeanRun(c, make_dataset(**c.dataset),
-                          build_model(c.model, 2, 2, None, n_outputs=1, seed=seed)))
+        rs.append(
+            LeanRun(
+                c,
+                make_dataset(**c.dataset),
+                build_model(c.model, 2, 2, None, n_outputs=1, seed=seed),
+            )
+        )
         rs[-1].perms.get(0, epochs - 1)
     stacks = [_Stack(rs[k::threads]) for k in range(threads)]
     total = rs[0].total_steps
@@ -152,32 +170,49 @@ def main() -> None:
     for name, hidden in HIDDEN.items():
         pg = PLAYGROUND[name]
         fig = {
-            "(a) plain PyTorch loop": best_of(args.repeat, lambda h=hidden: plain_torch(h, int(20 * sc))),
-            "(b) train(), backend torch": best_of(args.repeat, lambda h=hidden: via_train(
-                h, int(20 * sc), backend="torch")),
-            "(b) train(), auto -> lean": best_of(args.repeat, lambda h=hidden: via_train(h, int(400 * sc))),
-            "(c) lean kernel, one run": best_of(args.repeat, lambda h=hidden: lean_kernel(h, int(400 * sc))),
-            f"(c) batched kernel, {args.runs} runs, per run": best_of(args.repeat, lambda h=hidden: many_kernel(
-                h, int(200 * sc), args.runs, args.threads)),
-            f"(c) train_many(), {args.runs} runs, per run": best_of(1, lambda h=hidden: many(
-                h, int(200 * sc), args.runs, args.threads)),
+            "(a) plain PyTorch loop": best_of(
+                args.repeat, lambda h=hidden: plain_torch(h, int(20 * sc))
+            ),
+            "(b) train(), backend torch": best_of(
+                args.repeat, lambda h=hidden: via_train(h, int(20 * sc), backend="torch")
+            ),
+            "(b) train(), auto -> lean": best_of(
+                args.repeat, lambda h=hidden: via_train(h, int(400 * sc))
+            ),
+            "(c) lean kernel, one run": best_of(
+                args.repeat, lambda h=hidden: lean_kernel(h, int(400 * sc))
+            ),
+            f"(c) batched kernel, {args.runs} runs, per run": best_of(
+                args.repeat, lambda h=hidden: many_kernel(h, int(200 * sc), args.runs, args.threads)
+            ),
+            f"(c) train_many(), {args.runs} runs, per run": best_of(
+                1, lambda h=hidden: many(h, int(200 * sc), args.runs, args.threads)
+            ),
         }
         for label, (wall, cpu) in fig.items():
             target = 0.5 if "runs, per run" in label else 1.0
             ratio = cpu / pg
             judged = not (label.startswith("(a)") or "torch" in label)
-            check = ("met" if ratio >= target else f"missed by {(1 - ratio / target) * 100:.0f}%") if judged else ""
+            check = (
+                ("met" if ratio >= target else f"missed by {(1 - ratio / target) * 100:.0f}%")
+                if judged
+                else ""
+            )
             rows.append((name, label, wall, cpu, ratio, f">= {target:g}x" if judged else "", check))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\nTraining throughput, examples/s, best of {args.repeat}; {os.cpu_count()} CPUs, load "
-          f"average {load:.1f}, torch {torch.__version__}; train_many on {args.threads} threads.")
+    print(
+        f"\nTraining throughput, examples/s, best of {args.repeat}; {os.cpu_count()} CPUs, load "
+        f"average {load:.1f}, torch {torch.__version__}; train_many on {args.threads} threads."
+    )
     print("'per CPU-s' divides by this process's CPU time (for train_many: by CPU time / threads,")
     print("one run's share of the cores) and is what an unloaded machine gives; targets use it.\n")
     print("| network | path | wall ex/s | ex per CPU-s | x Playground | target | |")
     print("|---|---|---:|---:|---:|---|---|")
     for name, label, wall, cpu, ratio, target, check in rows:
         print(f"| {name} | {label} | {wall:,.0f} | {cpu:,.0f} | {ratio:.2f} | {target} | {check} |")
-    print("\nPlayground reference: " + ", ".join(f"{k} {v:,.0f} ex/s" for k, v in PLAYGROUND.items()))
+    print(
+        "\nPlayground reference: " + ", ".join(f"{k} {v:,.0f} ex/s" for k, v in PLAYGROUND.items())
+    )
 
 
 if __name__ == "__main__":

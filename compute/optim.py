@@ -210,6 +210,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 }
 
 # Kernel ids and the layout of each optimizer's row of hyperparameters (``hp``; lr is separate).
+_CALLBACK_MAX_POINTS = 16
 _KIND = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adam": 3, "adamw": 3, "lbfgs": 4}
 _LBFGS = 4
 _N_HP = 8
@@ -503,149 +504,148 @@ def _sqrt(v):
     return math.sqrt(v) if v >= 0.0 else math.nan
 
 
+# First-order rules advance all starts of one optimizer in lockstep: the starts are independent,
+# so the processor overlaps their dependency chains (several times the throughput of running
+# one trajectory after another). ``st`` (6, S) holds each start's state: sgd momentum buffer
+# (rows 0-1); adagrad sums (0-1); rmsprop square average (0-1), gradient average (2-3),
+# momentum buffer (4-5); adam m (0-1), v (2-3), max v (4-5).
+
+
 @_jit
-def _traj_sgd(fid, fp, hp, x, y, lrs, xy, loss, gn):
+def _sgd_update(hp, st, s, t, lr, x, y, gx, gy):
     momentum, dampening, nesterov, wd = hp[0], hp[1], hp[2] != 0.0, hp[3]
-    f, gx, gy = _fg(fid, fp, x, y)
-    if not _valid(f, gx, gy, x, y):
-        return 0
-    _record(xy, loss, gn, 0, x, y, f, gx, gy)
-    bx = 0.0
-    by = 0.0
-    n = lrs.shape[0]
-    for t in range(n):
-        lr = lrs[t]
-        if wd != 0.0:
-            gx = gx + wd * x
-            gy = gy + wd * y
-        if momentum != 0.0:
-            if t == 0:
-                bx, by = gx, gy
-            else:
-                bx = bx * momentum + (1.0 - dampening) * gx
-                by = by * momentum + (1.0 - dampening) * gy
-            if nesterov:
-                gx = gx + momentum * bx
-                gy = gy + momentum * by
-            else:
-                gx, gy = bx, by
-        x = x + -lr * gx
-        y = y + -lr * gy
-        f, gx, gy = _fg(fid, fp, x, y)
-        if not _valid(f, gx, gy, x, y):
-            return t + 1
-        _record(xy, loss, gn, t + 1, x, y, f, gx, gy)
-    return n + 1
+    if wd != 0.0:
+        gx = gx + wd * x
+        gy = gy + wd * y
+    if momentum != 0.0:
+        if t == 0:
+            st[0, s], st[1, s] = gx, gy
+        else:
+            st[0, s] = st[0, s] * momentum + (1.0 - dampening) * gx
+            st[1, s] = st[1, s] * momentum + (1.0 - dampening) * gy
+        if nesterov:
+            gx = gx + momentum * st[0, s]
+            gy = gy + momentum * st[1, s]
+        else:
+            gx, gy = st[0, s], st[1, s]
+    return x + -lr * gx, y + -lr * gy
 
 
 @_jit
-def _traj_adagrad(fid, fp, hp, x, y, lrs, xy, loss, gn):
-    lr_decay, wd, sx, eps = hp[0], hp[1], hp[2], hp[3]
-    sy = sx
-    f, gx, gy = _fg(fid, fp, x, y)
-    if not _valid(f, gx, gy, x, y):
-        return 0
-    _record(xy, loss, gn, 0, x, y, f, gx, gy)
-    n = lrs.shape[0]
-    for t in range(n):
-        if wd != 0.0:
-            gx = gx + wd * x
-            gy = gy + wd * y
-        clr = lrs[t] / (1.0 + t * lr_decay)
-        sx = sx + gx * gx
-        sy = sy + gy * gy
-        x = x + -clr * gx / (math.sqrt(sx) + eps)
-        y = y + -clr * gy / (math.sqrt(sy) + eps)
-        f, gx, gy = _fg(fid, fp, x, y)
-        if not _valid(f, gx, gy, x, y):
-            return t + 1
-        _record(xy, loss, gn, t + 1, x, y, f, gx, gy)
-    return n + 1
+def _adagrad_update(hp, st, s, clr, x, y, gx, gy):
+    wd, eps = hp[1], hp[3]
+    if wd != 0.0:
+        gx = gx + wd * x
+        gy = gy + wd * y
+    st[0, s] = st[0, s] + gx * gx
+    st[1, s] = st[1, s] + gy * gy
+    return (
+        x + -clr * gx / (math.sqrt(st[0, s]) + eps),
+        y + -clr * gy / (math.sqrt(st[1, s]) + eps),
+    )
 
 
 @_jit
-def _traj_rmsprop(fid, fp, hp, x, y, lrs, xy, loss, gn):
+def _rmsprop_update(hp, st, s, lr, x, y, gx, gy):
     alpha, eps, wd, momentum, centered = hp[0], hp[1], hp[2], hp[3], hp[4] != 0.0
-    f, gx, gy = _fg(fid, fp, x, y)
-    if not _valid(f, gx, gy, x, y):
-        return 0
-    _record(xy, loss, gn, 0, x, y, f, gx, gy)
-    vx = vy = 0.0
-    ax = ay = 0.0  # running mean of the gradient (centered)
-    bx = by = 0.0
-    n = lrs.shape[0]
-    for t in range(n):
-        lr = lrs[t]
-        if wd != 0.0:
-            gx = gx + wd * x
-            gy = gy + wd * y
-        vx = vx * alpha + (1.0 - alpha) * gx * gx
-        vy = vy * alpha + (1.0 - alpha) * gy * gy
-        if centered:
-            ax = _lerp(ax, gx, 1.0 - alpha)
-            ay = _lerp(ay, gy, 1.0 - alpha)
-            dx = _sqrt(vx + -1.0 * ax * ax) + eps
-            dy = _sqrt(vy + -1.0 * ay * ay) + eps
-        else:
-            dx = math.sqrt(vx) + eps
-            dy = math.sqrt(vy) + eps
-        if momentum > 0.0:
-            bx = bx * momentum + gx / dx
-            by = by * momentum + gy / dy
-            x = x + -lr * bx
-            y = y + -lr * by
-        else:
-            x = x + -lr * gx / dx
-            y = y + -lr * gy / dy
-        f, gx, gy = _fg(fid, fp, x, y)
-        if not _valid(f, gx, gy, x, y):
-            return t + 1
-        _record(xy, loss, gn, t + 1, x, y, f, gx, gy)
-    return n + 1
+    if wd != 0.0:
+        gx = gx + wd * x
+        gy = gy + wd * y
+    st[0, s] = st[0, s] * alpha + (1.0 - alpha) * gx * gx
+    st[1, s] = st[1, s] * alpha + (1.0 - alpha) * gy * gy
+    if centered:
+        st[2, s] = _lerp(st[2, s], gx, 1.0 - alpha)
+        st[3, s] = _lerp(st[3, s], gy, 1.0 - alpha)
+        dx = _sqrt(st[0, s] + -1.0 * st[2, s] * st[2, s]) + eps
+        dy = _sqrt(st[1, s] + -1.0 * st[3, s] * st[3, s]) + eps
+    else:
+        dx = math.sqrt(st[0, s]) + eps
+        dy = math.sqrt(st[1, s]) + eps
+    if momentum > 0.0:
+        st[4, s] = st[4, s] * momentum + gx / dx
+        st[5, s] = st[5, s] * momentum + gy / dy
+        return x + -lr * st[4, s], y + -lr * st[5, s]
+    return x + -lr * gx / dx, y + -lr * gy / dy
 
 
 @_jit
-def _traj_adam(fid, fp, hp, x, y, lrs, xy, loss, gn):
+def _adam_update(hp, st, s, lr, step_size, bc2_sqrt, x, y, gx, gy):
     b1, b2, eps, wd, amsgrad, decoupled = hp[0], hp[1], hp[2], hp[3], hp[4] != 0.0, hp[5] != 0.0
-    f, gx, gy = _fg(fid, fp, x, y)
-    if not _valid(f, gx, gy, x, y):
-        return 0
-    _record(xy, loss, gn, 0, x, y, f, gx, gy)
-    mx = my = 0.0
-    vx = vy = 0.0
-    wx = wy = 0.0  # running max of v (AMSGrad)
-    n = lrs.shape[0]
-    for t in range(n):
-        lr = lrs[t]
-        if wd != 0.0:
-            if decoupled:
-                x = x * (1.0 - lr * wd)
-                y = y * (1.0 - lr * wd)
-            else:
-                gx = gx + wd * x
-                gy = gy + wd * y
-        mx = _lerp(mx, gx, 1.0 - b1)
-        my = _lerp(my, gy, 1.0 - b1)
-        vx = vx * b2 + (1.0 - b2) * gx * gx
-        vy = vy * b2 + (1.0 - b2) * gy * gy
-        step = float(t + 1)
-        step_size = lr / (1.0 - math.pow(b1, step))
-        bc2_sqrt = math.pow(1.0 - math.pow(b2, step), 0.5)
-        if amsgrad:
-            wx = max(wx, vx)
-            wy = max(wy, vy)
-            dx = math.sqrt(wx) / bc2_sqrt + eps
-            dy = math.sqrt(wy) / bc2_sqrt + eps
+    if wd != 0.0:
+        if decoupled:
+            x = x * (1.0 - lr * wd)
+            y = y * (1.0 - lr * wd)
         else:
-            dx = math.sqrt(vx) / bc2_sqrt + eps
-            dy = math.sqrt(vy) / bc2_sqrt + eps
-        x = x + -step_size * mx / dx
-        y = y + -step_size * my / dy
-        f, gx, gy = _fg(fid, fp, x, y)
-        if not _valid(f, gx, gy, x, y):
-            return t + 1
-        _record(xy, loss, gn, t + 1, x, y, f, gx, gy)
-    return n + 1
+            gx = gx + wd * x
+            gy = gy + wd * y
+    st[0, s] = _lerp(st[0, s], gx, 1.0 - b1)
+    st[1, s] = _lerp(st[1, s], gy, 1.0 - b1)
+    st[2, s] = st[2, s] * b2 + (1.0 - b2) * gx * gx
+    st[3, s] = st[3, s] * b2 + (1.0 - b2) * gy * gy
+    if amsgrad:
+        st[4, s] = max(st[4, s], st[2, s])
+        st[5, s] = max(st[5, s], st[3, s])
+        dx = math.sqrt(st[4, s]) / bc2_sqrt + eps
+        dy = math.sqrt(st[5, s]) / bc2_sqrt + eps
+    else:
+        dx = math.sqrt(st[2, s]) / bc2_sqrt + eps
+        dy = math.sqrt(st[3, s]) / bc2_sqrt + eps
+    return x + -step_size * st[0, s] / dx, y + -step_size * st[1, s] / dy
+
+
+@_jit
+def _first_order(fid, fp, kind, hp, starts, lrs, xy, loss, gn, length):
+    """One first-order optimizer (kind 0-3) from every start; sets length (S,)."""
+    n_starts, n = starts.shape[0], lrs.shape[0]
+    px = np.empty(n_starts)
+    py = np.empty(n_starts)
+    gx = np.empty(n_starts)
+    gy = np.empty(n_starts)
+    alive = np.zeros(n_starts, dtype=np.bool_)
+    st = np.zeros((6, n_starts))
+    if kind == 1:
+        st[:2] = hp[2]  # adagrad's initial_accumulator_value
+    n_alive = 0
+    for s in range(n_starts):
+        x, y = starts[s, 0], starts[s, 1]
+        f, gx[s], gy[s] = _fg(fid, fp, x, y)
+        px[s], py[s] = x, y
+        length[s] = n + 1
+        if _valid(f, gx[s], gy[s], x, y):
+            _record(xy[s], loss[s], gn[s], 0, x, y, f, gx[s], gy[s])
+            alive[s] = True
+            n_alive += 1
+        else:
+            length[s] = 0
+    for t in range(n):
+        if n_alive == 0:
+            break
+        lr = lrs[t]
+        a = b = 0.0  # per-step scalars shared by all starts
+        if kind == 1:
+            a = lr / (1.0 + t * hp[0])  # adagrad's decayed lr
+        elif kind == 3:
+            a = lr / (1.0 - math.pow(hp[0], t + 1.0))  # adam's step size
+            b = math.pow(1.0 - math.pow(hp[1], t + 1.0), 0.5)  # sqrt of bias correction 2
+        for s in range(n_starts):
+            if not alive[s]:
+                continue
+            if kind == 0:
+                x, y = _sgd_update(hp, st, s, t, lr, px[s], py[s], gx[s], gy[s])
+            elif kind == 1:
+                x, y = _adagrad_update(hp, st, s, a, px[s], py[s], gx[s], gy[s])
+            elif kind == 2:
+                x, y = _rmsprop_update(hp, st, s, lr, px[s], py[s], gx[s], gy[s])
+            else:
+                x, y = _adam_update(hp, st, s, lr, a, b, px[s], py[s], gx[s], gy[s])
+            f, gx[s], gy[s] = _fg(fid, fp, x, y)
+            px[s], py[s] = x, y
+            if _valid(f, gx[s], gy[s], x, y):
+                _record(xy[s], loss[s], gn[s], t + 1, x, y, f, gx[s], gy[s])
+            else:
+                alive[s] = False
+                n_alive -= 1
+                length[s] = t + 1
 
 
 @_jit
@@ -866,45 +866,31 @@ def _traj_lbfgs(fid, fp, hp, x, y, lrs, xy, loss, gn):
 
 
 @_jit
-def _run_one(fid, fp, kind, hp, x, y, lrs, xy, loss, gn):
-    """One (optimizer, start) trajectory; entries past the returned length are set to nan."""
-    if kind == 0:
-        m = _traj_sgd(fid, fp, hp, x, y, lrs, xy, loss, gn)
-    elif kind == 1:
-        m = _traj_adagrad(fid, fp, hp, x, y, lrs, xy, loss, gn)
-    elif kind == 2:
-        m = _traj_rmsprop(fid, fp, hp, x, y, lrs, xy, loss, gn)
-    elif kind == 3:
-        m = _traj_adam(fid, fp, hp, x, y, lrs, xy, loss, gn)
+def _run_opt(fid, fp, kind, hp, starts, lrs, xy, loss, gn, length):
+    """One optimizer from every start: xy (S, T+1, 2), loss/gn (S, T+1), lrs (T,), length (S,).
+
+    Entries past each trajectory's length are set to nan.
+    """
+    if kind == 4:
+        for s in range(starts.shape[0]):
+            length[s] = _traj_lbfgs(
+                fid, fp, hp, starts[s, 0], starts[s, 1], lrs, xy[s], loss[s], gn[s]
+            )
     else:
-        m = _traj_lbfgs(fid, fp, hp, x, y, lrs, xy, loss, gn)
-    for k in range(m, loss.shape[0]):
-        xy[k, 0] = math.nan
-        xy[k, 1] = math.nan
-        loss[k] = math.nan
-        gn[k] = math.nan
-    return m
+        _first_order(fid, fp, kind, hp, starts, lrs, xy, loss, gn, length)
+    for s in range(starts.shape[0]):
+        for k in range(length[s], loss.shape[1]):
+            xy[s, k, 0] = math.nan
+            xy[s, k, 1] = math.nan
+            loss[s, k] = math.nan
+            gn[s, k] = math.nan
 
 
 @_jit
 def _run_all(fid, fp, kinds, hp, starts, lrs, xy, loss, gn, length):
-    """Every (optimizer o, start s) pair: xy (O, S, T+1, 2), loss/gn (O, S, T+1), lrs (O, T)."""
-    n_starts = starts.shape[0]
-    for k in range(kinds.shape[0] * n_starts):
-        o = k // n_starts
-        s = k % n_starts
-        length[o, s] = _run_one(
-            fid,
-            fp,
-            kinds[o],
-            hp[o],
-            starts[s, 0],
-            starts[s, 1],
-            lrs[o],
-            xy[o, s],
-            loss[o, s],
-            gn[o, s],
-        )
+    """Every optimizer o from every start: xy (O, S, T+1, 2), loss/gn (O, S, T+1), lrs (O, T)."""
+    for o in range(kinds.shape[0]):
+        _run_opt(fid, fp, kinds[o], hp[o], starts, lrs[o], xy[o], loss[o], gn[o], length[o])
 
 
 _KERNELS = (
@@ -914,12 +900,13 @@ _KERNELS = (
     "_sqrt",
     "_cubic",
     "_strong_wolfe",
-    "_traj_sgd",
-    "_traj_adagrad",
-    "_traj_rmsprop",
-    "_traj_adam",
     "_traj_lbfgs",
-    "_run_one",
+    "_sgd_update",
+    "_adagrad_update",
+    "_rmsprop_update",
+    "_adam_update",
+    "_first_order",
+    "_run_opt",
 )
 
 
@@ -976,23 +963,11 @@ def _run_numba(objective, builtin, kinds, hp, starts, lrs, xy, loss, gn, length,
 
 
 def _run_python(fg, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
-    """The interpreted engine for the given optimizer rows (one start at a time)."""
-    run_one = _python_namespace(fg)["_run_one"]
+    """The interpreted engine for the given optimizer rows."""
+    run_opt = _python_namespace(fg)["_run_opt"]
     with np.errstate(all="ignore"):  # numpy scalars: overflow and 0/0 give inf/nan as in torch
         for o in rows:
-            for s in range(starts.shape[0]):
-                length[o, s] = run_one(
-                    0,
-                    0.0,
-                    int(kinds[o]),
-                    hp[o],
-                    starts[s, 0],
-                    starts[s, 1],
-                    lrs[o],
-                    xy[o, s],
-                    loss[o, s],
-                    gn[o, s],
-                )
+            run_opt(0, 0.0, int(kinds[o]), hp[o], starts, lrs[o], xy[o], loss[o], gn[o], length[o])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1001,108 +976,141 @@ def _run_python(fg, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
 
 
 def _np_lerp(a: Array, b: Array, w: Array) -> Array:
+    """ATen's lerp with per-row weights w (n, 1, 1)."""
+    if (np.abs(w) < 0.5).all():
+        return a + w * (b - a)
     return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1.0 - w))
 
 
-def _run_numpy(objective, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
-    """Advance ``rows`` (first-order optimizers) from all starts together, torch's rules.
+def _np_sgd(h: Array) -> Callable[[Array, Array, Array, int], Array]:
+    """SGD rows (n, N_HP) as one vectorized update ``step(p, g, lr, t) -> p``; p, g (n, S, 2)."""
+    mom, damp, wd = h[:, 0], h[:, 1], h[:, 3]
+    nest = h[:, 2] != 0
+    buf = np.zeros(0)
 
-    Points past a trajectory's end keep being computed (cheaper than compacting) and are
-    overwritten with nan at the end.
+    def step(p: Array, g: Array, lr: Array, t: int) -> Array:
+        nonlocal buf
+        g = g + wd * p
+        buf = g.copy() if t == 0 else buf * mom + (1.0 - damp) * g
+        d = np.where(mom != 0, np.where(nest, g + mom * buf, buf), g)
+        return p + -lr * d
+
+    return step
+
+
+def _np_adagrad(h: Array) -> Callable[[Array, Array, Array, int], Array]:
+    decay, wd, init, eps = h[:, 0], h[:, 1], h[:, 2], h[:, 3]
+    total = np.zeros(0)
+
+    def step(p: Array, g: Array, lr: Array, t: int) -> Array:
+        nonlocal total
+        g = g + wd * p
+        total = (init if t == 0 else total) + g * g
+        return p + -(lr / (1.0 + t * decay)) * g / (np.sqrt(total) + eps)
+
+    return step
+
+
+def _np_rmsprop(h: Array) -> Callable[[Array, Array, Array, int], Array]:
+    alpha, eps, wd, mom = h[:, 0], h[:, 1], h[:, 2], h[:, 3]
+    centered = h[:, 4] != 0
+    any_centered, any_mom, all_mom = centered.any(), (mom > 0).any(), (mom > 0).all()
+    v = avg_g = buf = 0.0
+
+    def step(p: Array, g: Array, lr: Array, t: int) -> Array:
+        nonlocal v, avg_g, buf
+        g = g + wd * p
+        v = v * alpha + (1.0 - alpha) * g * g
+        if any_centered:
+            avg_g = _np_lerp(avg_g + 0.0 * g, g, 1.0 - alpha)
+            den = np.where(centered, np.sqrt(v + -1.0 * avg_g * avg_g), np.sqrt(v)) + eps
+        else:
+            den = np.sqrt(v) + eps
+        if not any_mom:
+            return p + -lr * g / den
+        buf = buf * mom + g / den
+        return p + -lr * buf if all_mom else np.where(mom > 0, p + -lr * buf, p + -lr * g / den)
+
+    return step
+
+
+def _np_adam(h: Array) -> Callable[[Array, Array, Array, int], Array]:
+    b1, b2, eps = h[:, 0], h[:, 1], h[:, 2]
+    decoupled = h[:, 5] != 0
+    wd_decoupled, wd = np.where(decoupled, h[:, 3], 0.0), np.where(decoupled, 0.0, h[:, 3])
+    amsgrad = h[:, 4] != 0
+    m = v = v_max = 0.0
+
+    def step(p: Array, g: Array, lr: Array, t: int) -> Array:
+        nonlocal m, v, v_max
+        if wd_decoupled.any():
+            p = p * (1.0 - lr * wd_decoupled)
+        g = g + wd * p
+        m = _np_lerp(m + 0.0 * g, g, 1.0 - b1)
+        v = v * b2 + (1.0 - b2) * g * g
+        step_size = lr / (1.0 - b1 ** (t + 1))
+        bc2_sqrt = (1.0 - b2 ** (t + 1)) ** 0.5
+        if amsgrad.any():
+            v_max = np.maximum(v_max, v)
+            den = np.sqrt(np.where(amsgrad, v_max, v)) / bc2_sqrt + eps
+        else:
+            den = np.sqrt(v) / bc2_sqrt + eps
+        return p + -step_size * m / den
+
+    return step
+
+
+_NP_RULES = {0: _np_sgd, 1: _np_adagrad, 2: _np_rmsprop, 3: _np_adam}
+
+
+def _run_numpy(objective, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
+    """Advance first-order optimizer ``rows`` from all starts together, torch's rules.
+
+    One call of the objective's vectorized f and gradient per step for every (optimizer, start);
+    each kind of optimizer updates its rows as one (n, S, 2) array. Points past a trajectory's
+    end keep being computed (cheaper than compacting) and are set to nan at the end.
     """
     rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[np.argsort(kinds[rows], kind="stable")]  # each kind a contiguous block
     n_rows, n_starts, n_steps = rows.size, starts.shape[0], lrs.shape[1] - 1
-    k = kinds[rows]
-    h = hp[rows][:, :, None, None]  # (R, N_HP, 1, 1): broadcasts against (R, S, 2)
-    lr_all = lrs[rows][:, :, None, None]  # (R, T+1, 1, 1)
-    is_sgd, is_ada, is_rms, is_adam = (k == 0), (k == 1), (k == 2), (k == 3)
-    col = lambda mask, i: np.where(mask[:, None, None], h[:, i], 0.0)  # noqa: E731
-
-    # per-row coefficients, zero where a rule does not apply
-    sgd_mom, sgd_damp, sgd_nest = col(is_sgd, 0), col(is_sgd, 1), col(is_sgd, 2) != 0
-    wd = col(is_sgd, 3) + col(is_ada, 1) + col(is_rms, 2) + col(is_adam & (h[:, 5, 0, 0] == 0), 3)
-    wd_decoupled = col(is_adam & (h[:, 5, 0, 0] != 0), 3)
-    ada_decay, ada_eps = col(is_ada, 0), col(is_ada, 3)
-    rms_alpha, rms_eps, rms_mom = col(is_rms, 0), col(is_rms, 1), col(is_rms, 3)
-    rms_centered = col(is_rms, 4) != 0
-    b1, b2, adam_eps, ams = col(is_adam, 0), col(is_adam, 1), col(is_adam, 2), col(is_adam, 4) != 0
-    use_rms_mom = is_rms[:, None, None] & (rms_mom > 0)
-    use_sgd_mom = is_sgd[:, None, None] & (sgd_mom != 0)
+    groups = []
+    for kind in np.unique(kinds[rows]):
+        (idx,) = np.nonzero(kinds[rows] == kind)
+        block = slice(idx[0], idx[-1] + 1)
+        rule = _NP_RULES[int(kind)](hp[rows[block]][:, :, None, None])  # hp as (n, N_HP, 1, 1)
+        groups.append((block, rule, lrs[rows[block]][:, :, None, None]))
 
     p = np.broadcast_to(starts, (n_rows, n_starts, 2)).copy()  # (R, S, 2)
-    buf = np.zeros_like(p)  # momentum buffer (sgd, rmsprop) / first moment m (adam)
-    sq = np.broadcast_to(col(is_ada, 2), p.shape).copy()  # sum (adagrad) / v (rmsprop, adam)
-    sq_max = np.zeros_like(p)  # AMSGrad
-    g_avg = np.zeros_like(p)  # centered RMSprop
     out_xy = np.empty((n_rows, n_starts, n_steps + 1, 2))
     out_loss = np.empty((n_rows, n_starts, n_steps + 1))
     out_gn = np.empty((n_rows, n_starts, n_steps + 1))
     out_len = np.full((n_rows, n_starts), n_steps + 1, dtype=np.int64)
     alive = np.ones((n_rows, n_starts), dtype=bool)
+    g = np.empty_like(p)
     with np.errstate(all="ignore"):
         for t in range(n_steps + 1):
             x, y = p[..., 0], p[..., 1]
-            f = np.broadcast_to(np.asarray(objective.f(x, y), dtype=np.float64), x.shape)
-            fx, fy = objective.grad(x, y)
-            g = np.empty_like(p)
-            g[..., 0] = fx
-            g[..., 1] = fy
-            ok = (np.abs(f) <= DIVERGE) & np.isfinite(g).all(-1) & np.isfinite(p).all(-1)
+            f = objective.f(x, y)
+            g[..., 0], g[..., 1] = objective.grad(x, y)
+            out_xy[:, :, t] = p
+            out_loss[:, :, t] = f
+            out_gn[:, :, t] = np.hypot(g[..., 0], g[..., 1])
+            ok = (np.abs(out_loss[:, :, t]) <= DIVERGE) & np.isfinite(g).all(-1)
+            ok &= np.isfinite(p).all(-1)
             ended = alive & ~ok
             if ended.any():
                 out_len[ended] = t
                 alive &= ok
-            out_xy[:, :, t] = p
-            out_loss[:, :, t] = f
-            out_gn[:, :, t] = np.hypot(g[..., 0], g[..., 1])
-            if t == n_steps or not alive.any():
+                if not alive.any():
+                    break
+            if t == n_steps:
                 break
-            lr = lr_all[:, t]  # (R, 1, 1)
-            step = t + 1
-            p = p * (1.0 - lr * wd_decoupled)
-            g = g + wd * p
-            # second moments: adagrad sums, rmsprop and adam average
-            sq = np.where(
-                is_ada[:, None, None],
-                sq + g * g,
-                sq * np.where(is_rms[:, None, None], rms_alpha, b2)
-                + np.where(is_rms[:, None, None], 1.0 - rms_alpha, 1.0 - b2) * g * g,
+            p = (
+                np.concatenate([rule(p[b], g[b], lr[:, t], t) for b, rule, lr in groups], axis=0)
+                if len(groups) > 1
+                else groups[0][1](p, g, groups[0][2][:, t], t)
             )
-            # sgd / rmsprop momentum buffers, adam first moment
-            g_avg = np.where(rms_centered, _np_lerp(g_avg, g, 1.0 - rms_alpha), g_avg)
-            rms_den = (
-                np.where(rms_centered, np.sqrt(sq + -1.0 * g_avg * g_avg), np.sqrt(sq)) + rms_eps
-            )
-            sgd_buf = g if t == 0 else buf * sgd_mom + (1.0 - sgd_damp) * g
-            buf = np.where(
-                use_sgd_mom,
-                sgd_buf,
-                np.where(
-                    use_rms_mom,
-                    buf * rms_mom + g / rms_den,
-                    np.where(is_adam[:, None, None], _np_lerp(buf, g, 1.0 - b1), buf),
-                ),
-            )
-            # the step of each rule
-            sgd_dir = np.where(use_sgd_mom, np.where(sgd_nest, g + sgd_mom * buf, buf), g)
-            clr = lr / (1.0 + t * ada_decay)
-            sq_max = np.maximum(sq_max, sq)
-            bc2_sqrt = (1.0 - b2**step) ** 0.5
-            step_size = lr / (1.0 - b1**step)
-            adam_den = np.sqrt(np.where(ams, sq_max, sq)) / bc2_sqrt + adam_eps
-            p = np.where(
-                is_sgd[:, None, None],
-                p + -lr * sgd_dir,
-                np.where(
-                    is_ada[:, None, None],
-                    p + -clr * g / (np.sqrt(sq) + ada_eps),
-                    np.where(
-                        is_rms[:, None, None],
-                        np.where(use_rms_mom, p + -lr * buf, p + -lr * g / rms_den),
-                        p + -step_size * buf / adam_den,
-                    ),
-                ),
-            )
+
     tail = np.arange(n_steps + 1) >= out_len[:, :, None]  # (R, S, T+1)
     out_xy[tail] = np.nan
     out_loss[tail] = np.nan
@@ -1175,8 +1183,10 @@ def optimize(
 
     θ_{t+1} = update(θ_t, ∇f(θ_t), state, lr_t) with torch.optim's rules in float64; starts
     (S, 2); ``schedule`` ``{"name": "cosine", ...}`` scales every optimizer's own lr (None:
-    constant). ``backend`` picks the engine (``auto``: numba for built-in functions; numpy for
-    other objectives, their LBFGS rows compiled with f called back; ``python``: interpreted).
+    constant). ``backend`` picks the engine: ``auto`` = ``numba`` for built-in functions, and
+    for user objectives when there are few points (their f is then called back per point),
+    else ``numpy`` (its LBFGS rows still compiled, calling f back); ``python`` interprets the
+    compiled kernels' source (a reference).
     """
     if isinstance(optimizers, Mapping) or not isinstance(optimizers, Sequence):
         raise ValueError("optimizers must be a list of mappings")
@@ -1205,7 +1215,10 @@ def optimize(
     lbfgs_rows = [o for o in rows if kinds[o] == _LBFGS]
     first_order = [o for o in rows if kinds[o] != _LBFGS]
     if backend == "auto":
-        backend = "numba" if builtin is not None else "numpy"
+        # a user objective costs one Python call per point in the kernel, one vectorized call
+        # per step in numpy: bench/bench_optimize.py puts the crossover near 16 points
+        small = len(first_order) * n_starts <= _CALLBACK_MAX_POINTS
+        backend = "numba" if builtin is not None or small else "numpy"
     if backend == "numba":
         _run_numba(objective, builtin, kinds, hp, pts, lrs, xy, loss, gn, length, rows)
     elif backend == "numpy":

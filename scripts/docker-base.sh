@@ -41,8 +41,12 @@ echo "== debootstrap $SUITE from $MIRROR into $ROOTFS"
 t0=$(date +%s)
 # minbase = essential + apt; python3-venv brings ensurepip (pip for `python3 -m venv`),
 # passwd brings useradd for the image's non-root user.
-debootstrap --variant=minbase --include=python3,python3-venv,passwd \
+# Two stages, so that dpkg in the second skips its fsyncs (the tree is tarred at the end anyway):
+# minutes saved on a busy disk.
+debootstrap --foreign --variant=minbase --include=python3,python3-venv,passwd \
   "$SUITE" "$ROOTFS" "$MIRROR" >>"$LOG" 2>&1
+echo force-unsafe-io >"$ROOTFS/etc/dpkg/dpkg.cfg.d/mathlens-unsafe-io"
+chroot "$ROOTFS" /debootstrap/debootstrap --second-stage >>"$LOG" 2>&1
 
 # Same security updates python:3.11-slim would carry.
 cat >"$ROOTFS/etc/apt/sources.list" <<EOF
@@ -52,6 +56,8 @@ deb $SECURITY $SUITE-security main
 EOF
 chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
   sh -c 'apt-get update -qq && apt-get -y -qq upgrade && apt-get clean' >>"$LOG" 2>&1
+
+rm -f "$ROOTFS/etc/dpkg/dpkg.cfg.d/mathlens-unsafe-io"
 
 # Slim it: apt lists, caches, docs (copyright files stay), man pages, locales.
 rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/* "$ROOTFS"/var/log/*.log \

@@ -53,10 +53,10 @@ TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
 CANCEL_POLL_S = 0.2  # a running job's cancel watcher long-polls the scheduler in 5x this
 CANCEL_WAIT_S = 1.5  # DELETE waits this long for the worker to stop, then marks it cancelled anyway
 WATCHDOG_GRACE_S = 10.0  # past job_timeout_s + this, a job whose worker went silent is failed
-CONNECT_WAIT_S = 60.0  # a queued job waits this long for the cluster before failing
+CONNECT_WAIT_S = 60.0  # a queued job waits this long for a cluster that failed to connect
 FLUSH_EVERY_S = 2.0  # progress and events of a running job reach SQLite at least this often
 RECENT_JOBS = 64  # finished jobs kept in memory (events, weights) for fast reads and streams
-EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.05, "boundary": 0.25}  # at most one per key and interval
+EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.1, "boundary": 0.5}  # at most one per key and interval
 KEEPALIVE_S = 15.0
 PROGRESS_KEYS = ("epoch", "step", "loss", "lr", "train_loss", "test_loss", "train_acc", "test_acc",
                  "elapsed_s")  # the numbers of step and epoch events a job's progress keeps
@@ -160,7 +160,7 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
     from distributed import Event, get_worker
 
     worker = get_worker()
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
 
     def send(kind: str, data: dict) -> None:
         worker.log_event(TOPIC, {"job": job_id, "type": kind, "data": data})
@@ -199,8 +199,9 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
     finally:
         done.set()
     emit.flush()
-    return {"stopped": state["reason"], "result": result, "weights": weights,
-            "elapsed_s": time.monotonic() - t0}
+    # Seconds of this task and CPU seconds of its process (other tasks' included, if any).
+    result["job"] = {"elapsed_s": time.monotonic() - t0, "cpu_s": time.process_time() - c0}
+    return {"stopped": state["reason"], "result": result, "weights": weights}
 
 
 def _warm_worker() -> None:
@@ -435,6 +436,7 @@ class JobService:
         self.connect_error: str | None = None
         self._ready = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
         self._writes: set[asyncio.Future] = set()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="mathlens-jobs-db")
         self._closing = False
@@ -472,7 +474,7 @@ class JobService:
                         threads_per_worker=self.settings.local_threads_per_worker,
                         processes=True,  # a worker killed mid-job is seen, and its nanny restarts it
                         asynchronous=True,
-                        dashboard_address=":0",
+                        dashboard_address="127.0.0.1:0",  # no fixed port, not on every interface
                         resources=_local_gpu_resources(),
                     )
                     await self.cluster
@@ -525,6 +527,8 @@ class JobService:
             self._finish(job, "interrupted", error=f"the server stopped while the job was {job.status}")
         if self.client is not None:
             await _quietly(asyncio.gather(*(self._stop_remote(j) for j in running)), 5)
+        for h in self._timers:
+            h.cancel()
         for t in list(self._tasks):
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -640,11 +644,13 @@ class JobService:
 
     async def _run(self, job: Job) -> None:
         try:
-            try:
-                await asyncio.wait_for(self._ready.wait(), CONNECT_WAIT_S)
-            except TimeoutError:
-                self._finish(job, "failed", error=self.connect_error or "the Dask cluster did not start")
-                return
+            while not self._ready.is_set():  # a starting cluster is waited for; a failing one not
+                try:
+                    await asyncio.wait_for(self._ready.wait(), CONNECT_WAIT_S)
+                except TimeoutError:
+                    if self.connect_error:
+                        self._finish(job, "failed", error=self.connect_error)
+                        return
             if job.status != "queued":
                 return
             if job.gpu and (why := await self._no_gpu()):
@@ -690,6 +696,7 @@ class JobService:
             job.weights, job.has_weights = weights, True
         if job.watchdog is not None:
             job.watchdog.cancel()
+            self._timers.discard(job.watchdog)
         if job.started is not None and status == "succeeded":
             self.durations.append(job.finished - job.started)
         final = {"status": status, "error": error}
@@ -723,9 +730,8 @@ class JobService:
         ev = Event(CANCEL_PREFIX + job_id, client=self.client)
         await ev.set()
         # The flag lives on the scheduler; clear it once no execution can still be polling it.
-        loop = asyncio.get_running_loop()
-        loop.call_later(self.settings.job_timeout_s + WATCHDOG_GRACE_S,
-                        lambda: self._spawn(_quietly(ev.clear(), 5)))
+        self._later(self.settings.job_timeout_s + WATCHDOG_GRACE_S,
+                    lambda: self._spawn(_quietly(ev.clear(), 5)))
 
     # -- what the cluster tells us (handlers run on the event loop) -----------------------------
 
@@ -738,9 +744,8 @@ class JobService:
         if kind == "started":
             job.status, job.started, job.worker = "running", time.time(), data.get("worker")
             job.emit("status", {"status": "running", "worker": job.worker})
-            loop = asyncio.get_running_loop()
-            job.watchdog = loop.call_later(self.settings.job_timeout_s + WATCHDOG_GRACE_S,
-                                           self._expire, job.id)
+            job.watchdog = self._later(self.settings.job_timeout_s + WATCHDOG_GRACE_S,
+                                       self._expire, job.id)
             self._write(job.id, {"status": "running", "started": job.started, "worker": job.worker},
                         job.take_pending())
             return
@@ -801,6 +806,17 @@ class JobService:
         self._writes.discard(fut)
         if not fut.cancelled() and fut.exception() is not None:
             log.error("writing a job record failed", exc_info=fut.exception())
+
+    def _later(self, delay: float, fn: Callable, *args: Any) -> asyncio.TimerHandle:
+        """``loop.call_later``, cancelled by ``stop`` if it has not run by then."""
+
+        def run() -> None:
+            self._timers.discard(handle)
+            fn(*args)
+
+        handle = asyncio.get_running_loop().call_later(delay, run)
+        self._timers.add(handle)
+        return handle
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -7,25 +7,27 @@ from dataclasses import asdict
 import numpy as np
 from fastapi import APIRouter
 
-from compute import calculus, calculus_flow, calculus_graph, expressions, surfaces
+from compute import calculus, calculus_autodiff, calculus_flow, calculus_graph, expressions, surfaces
 
 from ..encoding import ORJSONResponse
 from ..errors import ComputeError
-from ..templating import mathml
 from ..schemas.calculus import (
+    AutodiffRequest,
+    AutodiffResponse,
     BackpropRequest,
     BackpropResponse,
     CriticalRequest,
     CriticalResponse,
-    QuadraticRequest,
-    QuadraticResponse,
     DerivativesRequest,
     DerivativesResponse,
     GradientFlowRequest,
     GradientFlowResponse,
     NetworkRequest,
     NetworkResponse,
+    QuadraticRequest,
+    QuadraticResponse,
 )
+from ..templating import mathml
 
 router = APIRouter(prefix="/api/v1/calculus", tags=["calculus"])
 
@@ -108,3 +110,15 @@ def critical_points(req: CriticalRequest) -> ORJSONResponse:
     return ORJSONResponse({"latex": obj.latex, "mathml": mathml(obj.latex, True),
                            "points": [asdict(p) for p in r.points], "method": r.method,
                            "note": r.note, "x": g.x, "y": g.y, "z": g.z})  # fmt: skip
+
+
+@router.post("/autodiff", response_model=AutodiffResponse)
+def autodiff(req: AutodiffRequest) -> ORJSONResponse:
+    """f′(x0) by SymPy, torch.autograd, jax.grad and central differences; vmap and jit timing."""
+    try:
+        r = calculus_autodiff.autodiff(req.expression, req.x0, grid=tuple(req.grid))
+    except ValueError as e:
+        raise ComputeError("x0" if "x0" in str(e) else "expression", str(e)) from e
+    out = asdict(r)
+    out.update(mathml=mathml(r.latex, True), derivative_mathml=mathml(r.derivative_latex, True))
+    return ORJSONResponse(out)

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from compute import calculus_flow
 
-from .common import FiniteFloat, Strict
+from .common import Strict
 
 # = compute.calculus_flow.ACTIVATIONS / INITS / NORMS (a test keeps them in sync)
 Activation = Literal["sigmoid", "tanh", "relu", "gelu"]
@@ -266,3 +266,44 @@ class CriticalResponse(Strict):
     x: list[float]
     y: list[float]
     z: list[list[float | None]] = Field(description="z[i][j] = f(x[j], y[i])")
+
+
+# --- autodiff ----------------------------------------------------------------------------------
+
+
+class AutodiffRequest(Strict):
+    expression: Expression = Field(description="f(x), e.g. sin(x)*exp(x)")
+    x0: float = Field(0.7, ge=-1e4, le=1e4, allow_inf_nan=False)
+    grid: tuple[Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)], Annotated[float, Field(ge=-1e4, le=1e4, allow_inf_nan=False)]] = Field((-3.0, 3.0), description="[a, b] of the vmap grid")
+
+    @model_validator(mode="after")
+    def _grid(self) -> AutodiffRequest:
+        if not self.grid[0] < self.grid[1]:
+            raise ValueError(f"grid must satisfy a < b; got {list(self.grid)}")
+        return self
+
+    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"expression": "sin(x)*exp(x)", "x0": 0.7}]}}
+
+
+class AutodiffResponse(Strict):
+    latex: str
+    mathml: str
+    derivative_latex: str
+    derivative_mathml: str
+    x0: float
+    f0: float | None
+    sympy: float | None = Field(description="exact f′(x0), SymPy")
+    sympy2: float | None = Field(description="f″(x0), SymPy")
+    torch: float | None = Field(description="torch.autograd")
+    torch2: float | None
+    finite_difference: float | None = Field(description="central difference, h = ∛ε·max(1, |x0|)")
+    h: float
+    jax: float | None = Field(description="jax.grad(f)(x0); null without the jax extra")
+    jax2: float | None = Field(description="jax.grad(jax.grad(f))(x0)")
+    jax_error: str | None
+    grid: Floats
+    grad_on_grid: Floats
+    vmap_source: str
+    eager_s: float | None
+    jit_s: float | None
+    compile_s: float | None

@@ -106,7 +106,9 @@ function drawPlane(answer) {
 function drawMap() {
   const shown = new Set([...S.analogy, S.word, ...(D.analogy || []).slice(0, 1).map((s) => s.word), ...(D.neighbours || []).slice(0, 3).map((s) => s.word)]);
   // Words the 2-D view puts on one spot share one label ("king · queen").
-  const spot = (i) => `${D.xy[i][0].toFixed(3)},${D.xy[i][1].toFixed(3)}`;
+  const xs = D.xy.map((p) => p[0]), ys = D.xy.map((p) => p[1]);
+  const cell = 0.04 * Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys), 1e-9);
+  const spot = (i) => `${Math.round(D.xy[i][0] / cell)},${Math.round(D.xy[i][1] / cell)}`;
   const labelAt = new Map();
   D.vocab.forEach((w, i) => { if (shown.has(w)) labelAt.set(spot(i), [...(labelAt.get(spot(i)) || []), w]); });
   const labelled = new Set();

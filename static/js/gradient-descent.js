@@ -29,9 +29,10 @@ const SURFACE_SCALE = [[0, "#f7f9fc"], [0.25, "#dde6f0"], [0.5, "#bccbdc"], [0.7
 const NICE_NAMES = { sgd: "SGD", adagrad: "Adagrad", rmsprop: "RMSprop", adam: "Adam", adamw: "AdamW", lbfgs: "L-BFGS" };
 const FN_NAMES = { quadratic: "Quadratic bowl", rosenbrock: "Rosenbrock valley", beale: "Beale", himmelblau: "Himmelblau (four minima)", saddle: "Saddle", booth: "Booth", rastrigin: "Rastrigin (many local minima)" };
 const HP_LABELS = {
-  lr: "learning rate γ (lr)", momentum: "momentum μ", dampening: "dampening", nesterov: "Nesterov momentum",
+  // Symbols as in each card's update rule (torch.optim's notation: γ is the learning rate).
+  lr: "learning rate γ (lr)", momentum: "momentum μ", dampening: "dampening τ", nesterov: "Nesterov momentum",
   weight_decay: "weight decay λ", betas: ["β₁ (betas[0])", "β₂ (betas[1])"], eps: "ε (eps)", amsgrad: "AMSGrad",
-  alpha: "smoothing α (alpha)", centered: "centered", lr_decay: "lr decay", initial_accumulator_value: "initial accumulator",
+  alpha: "smoothing α (alpha)", centered: "centered", lr_decay: "lr decay η (lr_decay)", initial_accumulator_value: "initial accumulator s₀",
   max_iter: "iterations per step (max_iter)", history_size: "history size", tolerance_grad: "gradient tolerance",
   tolerance_change: "change tolerance", line_search_fn: "line search",
 };

@@ -525,7 +525,7 @@ async function run() {
   CUR = newRun(created, config);
   $("#downloads").replaceChildren();
   setProgress(0, "queued");
-  setStatus(created.cached ? "This exact run (seeds included) had already been trained: replaying it from the server's record…" : "Queued on the cluster…", created.status);
+  setStatus(created.cached ? "This exact run (seeds included) had already been trained: replaying it from the server's record…" : "Queued on the cluster…", created.cached ? "replaying" : created.status);
   player.setFrames(1, { restart: true });
   showPlayer(false);
   drawConfusion(null);
@@ -612,6 +612,7 @@ async function finish(R, d) {
     const where = res.backend ? ` (${res.device || "cpu"}, ${res.backend} backend)` : "";
     let text = `Done${secs}${where}: test accuracy ${acc(res.test_accuracy)}, train accuracy ${acc(res.train_accuracy)}.`;
     if (res.diverged) text += ` The loss diverged at step ${res.diverged_step}: the learning rate is too large for this network.`;
+    if (R.cached) text += " (Replayed: this exact run was already on record; change a seed to train afresh.)";
     setStatus(text, "succeeded");
   } else if (R.status === "cancelled") {
     setStatus(`Stopped (cancelled) at epoch ${R.epoch} of ${R.config.epochs}${res.test_accuracy != null ? `: test accuracy ${acc(res.test_accuracy)}` : ""}.`, "cancelled");

@@ -152,7 +152,19 @@ def test_critical_points_endpoint(client):
     assert r.status_code == 200, r.text
     d = r.json()
     assert [(p["x"], p["y"], p["kind"]) for p in d["points"]] == [(0, 0, "saddle")]
-    assert len(d["z"]) == 21 and d["method"] == "symbolic"
+    assert len(d["z"]) == 21 and d["method"] in ("symbolic", "numeric")
     for body, field in [({"expression": "x^"}, "expression"), ({"expression": "x", "x_range": [1, 0]}, "x_range")]:
         r = client.post("/api/v1/calculus/stability/critical-points", json=body)
+        assert r.status_code == 422 and field in r.json()["message"]
+
+
+def test_autodiff_endpoint(client):
+    r = client.post("/api/v1/calculus/autodiff", json={"expression": "x^3", "x0": 2.0})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["sympy"] == d["torch"] == 12.0 and d["sympy2"] == 12.0
+    assert abs(d["finite_difference"] - 12) < 1e-8 and "<math" in d["derivative_mathml"]
+    for body, field in [({"expression": "x^"}, "expression"), ({"expression": "log(x)", "x0": -1}, "x0"),
+                        ({"expression": "x", "grid": [1, 1]}, "grid")]:  # fmt: skip
+        r = client.post("/api/v1/calculus/autodiff", json=body)
         assert r.status_code == 422 and field in r.json()["message"]

@@ -32,7 +32,7 @@ def server_url(tmp_path_factory):
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # a fresh clone compiles the numba kernels once
     while True:
         try:
             with urllib.request.urlopen(url + "/api/health", timeout=2) as r:

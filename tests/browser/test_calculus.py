@@ -53,3 +53,13 @@ def test_derivatives_h_slider_and_point(page, server_url):
     page.wait_for_function("() => Math.abs(document.getElementById('dfplot').data[1].y[0] - 1) < 1e-12")
     assert len(page.evaluate("() => document.getElementById('errplot').data[0].x")) > 50
     page.watch.errors[:] = [e for e in page.watch.errors if "ERR_ABORTED" not in e]
+
+
+def test_stability_lr_crosses_two_over_lambda_max(page, server_url):
+    ready(page, server_url + "/labs/stability?eigvals=1,10&lr=0.05&steps=30&expression=x%5E2-y%5E2")
+    assert "converges" in page.locator("#q-facts").inner_text()
+    page.locator("input[name=lr]").fill("0.25")
+    page.wait_for_function("() => document.getElementById('q-facts').innerText.includes('diverges')")
+    assert "lr=0.25" in page.url
+    page.wait_for_function("() => document.getElementById('cp').data.some(t => t.name && t.name.startsWith('saddle'))")
+    page.watch.errors[:] = [e for e in page.watch.errors if "ERR_ABORTED" not in e]

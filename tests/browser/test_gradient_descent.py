@@ -40,7 +40,9 @@ def routes(page) -> list[list[float | None]]:
 def expect_only(page, *allowed: str) -> None:
     """Drop the watcher's entries that a test provokes on purpose (matched by regex), so the
     fixture still fails on anything else: a JS error, a 5xx, a request leaving the server."""
-    page.watch.errors[:] = [e for e in page.watch.errors if not any(re.search(a, e) for a in allowed)]
+    page.watch.errors[:] = [
+        e for e in page.watch.errors if not any(re.search(a, e) for a in allowed)
+    ]
 
 
 # Requests replaced by newer ones are aborted on purpose (AbortController): the browser reports
@@ -56,7 +58,9 @@ def test_draws_contour_loss_and_schedule(page, server_url):
     n_opt = page.locator("#opt-cards .opt-card").count()
     assert n_opt == 3
     assert len(routes(page)) == n_opt
-    loss = page.evaluate("() => document.querySelector('#loss').data.map(t => t.y.filter(v => v !== null).length)")
+    loss = page.evaluate(
+        "() => document.querySelector('#loss').data.map(t => t.y.filter(v => v !== null).length)"
+    )
     assert len(loss) == n_opt and all(n > 10 for n in loss)
     assert page.evaluate("() => document.querySelector('#loss')._fullLayout.yaxis.type") == "log"
     assert page.evaluate("() => document.querySelector('#lr').data.length") == n_opt
@@ -65,7 +69,12 @@ def test_draws_contour_loss_and_schedule(page, server_url):
     assert page.locator("#opt-cards .update-rule math").count() >= n_opt
     # Every control is in the URL, under the API's field names.
     q = query(page)
-    assert q["function"] == "rosenbrock" and q["opt0_name"] == "sgd" and "opt0_lr" in q and "starts" in q
+    assert (
+        q["function"] == "rosenbrock"
+        and q["opt0_name"] == "sgd"
+        and "opt0_lr" in q
+        and "starts" in q
+    )
 
 
 def test_typing_a_learning_rate_changes_the_trajectory_and_the_url(page, server_url):
@@ -74,7 +83,8 @@ def test_typing_a_learning_rate_changes_the_trajectory_and_the_url(page, server_
     page.fill("#opt0_lr", "0.0005")
     page.wait_for_function("() => location.search.includes('opt0_lr=0.0005')")
     page.wait_for_function(
-        "before => JSON.stringify(document.querySelector('#contour').data[3].x) !== JSON.stringify(before)", arg=before
+        "before => JSON.stringify(document.querySelector('#contour').data[3].x) !== JSON.stringify(before)",
+        arg=before,
     )
     assert routes(page)[0] != before
     expect_only(page, ABORTED)
@@ -89,7 +99,8 @@ def test_arrow_keys_on_the_learning_rate_move_it_by_ratio(page, server_url):
     page.wait_for_function("() => location.search.includes('opt0_lr=0.00112')")
     assert page.input_value("#opt0_lr") == "0.00112"
     page.wait_for_function(
-        "before => JSON.stringify(document.querySelector('#contour').data[3].x) !== JSON.stringify(before)", arg=before
+        "before => JSON.stringify(document.querySelector('#contour').data[3].x) !== JSON.stringify(before)",
+        arg=before,
     )
     # The slider next to it is keyboard-operable too.
     page.focus("#opt0_lr-range")
@@ -103,7 +114,9 @@ def test_a_link_restores_every_control(page, server_url):
     bodies = []
     page.on(
         "request",
-        lambda r: bodies.append(json.loads(r.post_data)) if r.url.endswith("/api/v1/optimize") else None,
+        lambda r: (
+            bodies.append(json.loads(r.post_data)) if r.url.endswith("/api/v1/optimize") else None
+        ),
     )
     q = (
         "?function=quadratic&k=50&steps=120&schedule=step&schedule_gamma=0.3"
@@ -129,10 +142,26 @@ def test_a_link_restores_every_control(page, server_url):
     assert body["schedule"] == {"name": "step", "step_size": 100, "gamma": 0.3}
     assert body["starts"] == [[1, 2], [-1, -2]]
     assert body["optimizers"][0]["name"] == "adam" and body["optimizers"][0]["betas"] == [0.8, 0.99]
-    assert body["optimizers"][1] == {**body["optimizers"][1], "name": "sgd", "lr": 0.005, "momentum": 0.5, "nesterov": True}
+    assert body["optimizers"][1] == {
+        **body["optimizers"][1],
+        "name": "sgd",
+        "lr": 0.005,
+        "momentum": 0.5,
+        "nesterov": True,
+    }
     # …and the page writes the same state back.
     back = query(page)
-    for k in ("function", "k", "steps", "schedule", "schedule_gamma", "opt0_name", "opt0_lr", "opt0_betas", "opt1_momentum"):
+    for k in (
+        "function",
+        "k",
+        "steps",
+        "schedule",
+        "schedule_gamma",
+        "opt0_name",
+        "opt0_lr",
+        "opt0_betas",
+        "opt1_momentum",
+    ):
         assert back[k] == parse_qs(q[1:])[k][0], k
 
 
@@ -146,7 +175,12 @@ def test_an_unsafe_expression_is_refused_inline(page, server_url):
     assert "not allowed" in err.inner_text()
     assert page.get_attribute("#expression", "aria-invalid") == "true"
     # The 422 itself is the browser's network log, not a script error; nothing else may appear.
-    expect_only(page, ABORTED, r"HTTP 422: .*/api/v1/expression", r"console: Failed to load resource: .* 422")
+    expect_only(
+        page,
+        ABORTED,
+        r"HTTP 422: .*/api/v1/expression",
+        r"console: Failed to load resource: .* 422",
+    )
     assert not page.watch.errors
 
 
@@ -155,7 +189,9 @@ def test_a_typed_expression_is_typeset_with_its_gradient_and_run(page, server_ur
     page.select_option("#function", "custom")
     page.fill("#expression", "x^2 + 10*y^2")
     page.wait_for_function("() => location.search.includes('expression=')")
-    page.wait_for_function("() => document.querySelector('#expr-gradient').textContent.includes('20')")
+    page.wait_for_function(
+        "() => document.querySelector('#expr-gradient').textContent.includes('20')"
+    )
     assert page.locator("#expr-gradient math").count() == 3  # f, ∂f/∂x, ∂f/∂y
     page.wait_for_function(
         "() => { const d = document.querySelector('#contour').data; return d && d[0].z && d[0].z.length > 0; }"
@@ -194,14 +230,18 @@ def test_clicking_the_contour_adds_a_start_and_shift_click_starts_over(page, ser
     open_lab(page, server_url, SMALL)
     box = page.locator("#contour .nsewdrag").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.75)
-    page.wait_for_function("() => new URLSearchParams(location.search).get('starts').split(';').length === 2")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('starts').split(';').length === 2"
+    )
     assert len(page.input_value("#starts").splitlines()) == 2
     x, y = map(float, query(page)["starts"].split(";")[1].split(","))
     assert 0.5 < x < 1.5 and -0.5 < y < 0.5  # 3/4 across [-2, 2], 1/4 up [-1, 3]
     page.keyboard.down("Shift")
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
     page.keyboard.up("Shift")
-    page.wait_for_function("() => new URLSearchParams(location.search).get('starts').split(';').length === 1")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('starts').split(';').length === 1"
+    )
     expect_only(page, ABORTED)
 
 
@@ -218,12 +258,17 @@ def test_optimizers_can_be_added_and_removed(page, server_url):
 
 
 def test_a_diverged_run_is_reported_in_plain_red_text(page, server_url):
-    open_lab(page, server_url, "?function=rosenbrock&steps=60&opt0_name=sgd&opt0_lr=1&starts=-1.5,2")
+    open_lab(
+        page, server_url, "?function=rosenbrock&steps=60&opt0_name=sgd&opt0_lr=1&starts=-1.5,2"
+    )
     status = page.locator("#summary td.status .diverged")
     assert re.search(r"Diverged at step \d+", status.inner_text())
     assert "learning rate is too large" in status.inner_text()
     assert page.locator("#summary td.status .diverged").count() == 1
-    assert page.evaluate("() => getComputedStyle(document.querySelector('#summary .diverged')).color") == "rgb(179, 38, 30)"
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('#summary .diverged')).color")
+        == "rgb(179, 38, 30)"
+    )
 
 
 def test_plot_data_as_a_table_and_a_csv_download(page, server_url):
@@ -255,7 +300,10 @@ def test_hide_presets_hide_named_controls(page, server_url):
 def test_the_3d_view_lifts_the_paths_onto_the_surface(page, server_url):
     open_lab(page, server_url, SMALL)
     page.check("input[name=view][value='3d']")
-    page.wait_for_function("() => { const g = document.querySelector('#surface3d'); return g.data && g.data.length === 3; }", timeout=60_000)
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#surface3d'); return g.data && g.data.length === 3; }",
+        timeout=60_000,
+    )
     kinds = page.evaluate("() => document.querySelector('#surface3d').data.map(t => t.type)")
     assert kinds == ["surface", "scatter3d", "scatter3d"]
     assert query(page)["view"] == "3d"

@@ -6,7 +6,7 @@ pytestmark = pytest.mark.browser
 
 
 def ready(page, url):
-    page.goto(url)
+    page.goto(url, timeout=60_000)  # Plotly is 4.8 MB: generous on a loaded CI machine
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
 
 

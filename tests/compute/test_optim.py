@@ -177,6 +177,31 @@ def torch_run(fname, config, starts, steps, schedule=None):
     return torch.stack(pts, dim=1).numpy()
 
 
+def torch_run_all(config, steps):
+    """torch.optim from every function's starts in one tensor (first-order rules are elementwise).
+
+    Returns {function: points (S, steps+1, 2)}.
+    """
+    cfg = dict(config)
+    name = cfg.pop("name")
+    if "betas" in cfg:
+        cfg["betas"] = tuple(cfg["betas"])
+    blocks, starts = [], []
+    for fname in FUNCTIONS:
+        blocks.append((fname, len(starts), len(starts) + len(STARTS[fname])))
+        starts += STARTS[fname]
+    p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+    opt = TORCH_OPT[name]([p], **cfg)
+    pts = [p.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        sum(TORCH_F[f](p[a:b, 0], p[a:b, 1]).sum() for f, a, b in blocks).backward()
+        opt.step()
+        pts.append(p.detach().clone())
+    out = torch.stack(pts, dim=1).numpy()
+    return {f: out[a:b] for f, a, b in blocks}
+
+
 def valid_prefix(fname, pts):
     """Per start, the number of leading points where torch's run is valid (finite, |f| <= 1e12)."""
     with np.errstate(all="ignore"):
@@ -209,8 +234,8 @@ def horizon(a, b):
     return np.where(apart.any(-1), np.argmax(apart, axis=-1), a.shape[-2])
 
 
-def check_against_torch(fname, config, steps, schedule=None, starts=None):
-    """Our run against torch's, point by point, as far as the run is well conditioned.
+def check_against_torch(fname, config, steps, schedule=None, want=None):
+    """Our run against torch's (``want``, or run here), point by point, while well conditioned.
 
     Rounding differs between any two float64 implementations (torch's autograd orders the
     gradient's operations differently and fuses multiply-adds). Where a run amplifies such
@@ -220,7 +245,7 @@ def check_against_torch(fname, config, steps, schedule=None, starts=None):
     stops. Returns the result and the horizons (S,).
     """
     obj = get_function(fname)
-    starts = np.asarray(STARTS[fname] if starts is None else starts, dtype=np.float64)
+    starts = np.asarray(STARTS[fname], dtype=np.float64)
     res = optimize(obj, [config], starts, steps, schedule)
     noisy = Objective(
         name="noisy",
@@ -233,10 +258,11 @@ def check_against_torch(fname, config, steps, schedule=None, starts=None):
     )
     shadow = optimize(noisy, [config], starts, steps, schedule)
     h = horizon(res.xy[0], shadow.xy[0])
-    # torch is not needed past the last horizon: pad what it would have added with nan
-    run = min(steps, int(h.max()))
-    want = torch_run(fname, config, starts, run, schedule)
-    want = np.concatenate([want, np.full((len(starts), steps - run, 2), np.nan)], axis=1)
+    if want is None:
+        # torch is not needed past the last horizon: pad what it would have added with nan
+        run = min(steps, int(h.max()))
+        want = torch_run(fname, config, starts, run, schedule)
+        want = np.concatenate([want, np.full((len(starts), steps - run, 2), np.nan)], axis=1)
     n_valid = valid_prefix(fname, want)
     for s in range(len(starts)):
         n = min(n_valid[s], h[s])
@@ -255,18 +281,22 @@ def check_against_torch(fname, config, steps, schedule=None, starts=None):
 
 
 @pytest.mark.parametrize("config", list(CONFIGS))
-@pytest.mark.parametrize("fname", list(FUNCTIONS))
-def test_matches_torch_optim(fname, config):
+def test_matches_torch_optim(config):
+    """Every function, three starts, 300 steps (100 on rastrigin; 50 LBFGS steps)."""
     cfg = CONFIGS[config]
-    if cfg["name"] == "lbfgs":
-        steps = 100  # each LBFGS step is up to max_iter iterations
-    else:
-        steps = 100 if fname == "rastrigin" else 300
-    _, h = check_against_torch(fname, cfg, steps)
-    HORIZONS[fname, config] = h.tolist()
-
-
-HORIZONS: dict = {}
+    want = None if cfg["name"] == "lbfgs" else torch_run_all(cfg, 300)
+    compared = valid = 0
+    for fname in FUNCTIONS:
+        steps = 50 if want is None else 100 if fname == "rastrigin" else 300
+        try:
+            res, h = check_against_torch(
+                fname, cfg, steps, want=None if want is None else want[fname][:, : steps + 1]
+            )
+        except AssertionError as e:
+            raise AssertionError(f"{fname}: {e}") from None
+        compared += np.minimum(h, res.length[0]).sum()
+        valid += res.length[0].sum()
+    assert compared >= 0.75 * valid  # the conditioning cut-off leaves most points compared
 
 
 @pytest.mark.parametrize("schedule", list(SCHEDULES))
@@ -280,7 +310,7 @@ def test_matches_torch_with_schedule(schedule, config):
         "onecycle": {"pct_start": 0.25, "div_factor": 10.0, "final_div_factor": 100.0},
     }
     sched = {"name": schedule, **params.get(schedule, {})}
-    steps = 30 if config == "lbfgs" else 200
+    steps = 20 if config == "lbfgs" else 100
     res, _ = check_against_torch("rosenbrock", CONFIGS[config], steps, sched)
     assert_agree(
         res.lr[0, :steps],
