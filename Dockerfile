@@ -26,7 +26,6 @@ ENV LANG=C.UTF-8 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     NUMBA_CACHE_DIR=/var/cache/mathlens/numba \
-    MPLCONFIGDIR=/tmp/matplotlib \
     MATHLENS_DATA_DIR=/data
 RUN python3 -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
  && groupadd --system --gid 10001 mathlens \
@@ -90,7 +89,7 @@ RUN --mount=type=bind,from=deps,source=/opt/venv/constraints.txt,target=/tmp/con
  && rm -f /tmp/constraints-gpu.txt
 USER 10001:10001
 WORKDIR /home/mathlens
-CMD ["dask", "worker", "tcp://scheduler:8786", "--nthreads", "1", "--resources", "GPU=1", "--name", "gpu-worker"]
+CMD ["dask", "worker", "tcp://scheduler:8786", "--nthreads", "1", "--resources", "GPU=1"]
 
 # ---------------------------------------------------------------------------------------------
 # The web app (the default target, so last); the CPU worker and the scheduler by another command.

@@ -1,5 +1,6 @@
 """Distribution endpoint end to end (ASGI, validation, compute, orjson) against the bare scipy.stats
-call that computes the same numbers. Prints a markdown table. Run: python bench/bench_probability.py"""
+call that computes the same numbers, with and without gzip on the response (the app's GZipMiddleware,
+Starlette's default level 9). Prints a markdown table. Run: python bench/bench_probability.py"""
 
 from __future__ import annotations
 
@@ -48,15 +49,15 @@ def best(fn, repeat: int) -> float:
 
 def main(repeat: int = 30) -> None:
     client = TestClient(create_app(Settings(start_jobs=False)))
-    print("| family | n_samples | endpoint (ms) | bare scipy (ms) | overhead ratio |")
-    print("|---|---:|---:|---:|---:|")
+    print("| family | n_samples | endpoint, identity (ms) | endpoint, gzip (ms) | bare scipy (ms) | ratio identity | ratio gzip |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for family, params, ref, support, disc in CASES:
         for n in (1_000, 100_000):
             body = {"family": family, "params": params, "n_samples": n, "seed": 0}
             assert client.post("/api/v1/probability/distribution", json=body).status_code == 200
 
-            def endpoint(body=body):
-                client.post("/api/v1/probability/distribution", json=body).content
+            def endpoint(body=body, enc="identity"):
+                return client.post("/api/v1/probability/distribution", json=body, headers={"Accept-Encoding": enc}).content
 
             def bare(params=params, ref=ref, support=support, disc=disc, n=n):
                 d = ref(params)
@@ -64,8 +65,9 @@ def main(repeat: int = 30) -> None:
                 (d.pmf(x) if disc else d.pdf(x)), d.cdf(x), d.mean(), d.var(), d.entropy()
                 d.rvs(size=n, random_state=np.random.default_rng(0))
 
-            te, tb = best(endpoint, repeat), best(bare, repeat)
-            print(f"| {family} | {n} | {te:.2f} | {tb:.2f} | {te / tb:.1f}× |")
+            ti, tb = best(endpoint, repeat), best(bare, repeat)
+            tg = best(lambda body=body: endpoint(body, "gzip"), max(3, repeat // 10))
+            print(f"| {family} | {n} | {ti:.2f} | {tg:.2f} | {tb:.2f} | {ti / tb:.1f}× | {tg / tb:.1f}× |")
 
 
 if __name__ == "__main__":

@@ -91,8 +91,21 @@ class ConfigError(ValueError):
 # =================================================================================================
 
 
+_JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _json(x: Any) -> bytes:
+    """JSON bytes of an event or result (``to_dict()`` when it has one); NaN and inf become null.
+    orjson in C: events cross the cluster as one bytes blob, not as nested lists to re-encode."""
+    d = x.to_dict() if hasattr(x, "to_dict") else x
+    try:
+        return orjson.dumps(d, option=_JSON_OPTS)
+    except TypeError:  # something orjson does not know: plain it first
+        return orjson.dumps(_plain(d), option=_JSON_OPTS)
+
+
 def _plain(x: Any) -> Any:
-    """msgpack/JSON-able copy: numpy arrays and scalars, tuples, dataclasses with ``to_dict``."""
+    """JSON-able copy: numpy arrays and scalars, tuples, objects with ``to_dict``."""
     if x is None or isinstance(x, bool | int | float | str):
         return x
     if isinstance(x, Mapping):
@@ -115,7 +128,7 @@ class _Throttle:
     event drops older held-back events of the same kind, so each kind stays in order.
     """
 
-    def __init__(self, send: Callable[[str, dict], None], intervals: Mapping[str, float]):
+    def __init__(self, send: Callable[[str, bytes], None], intervals: Mapping[str, float]):
         self.send, self.intervals = send, intervals
         self.last: dict[str, float] = {}
         self.pending: dict[str, tuple[int, str, Any]] = {}  # key -> (order, kind, event)
@@ -128,13 +141,13 @@ class _Throttle:
         if now - self.last.get(key, -math.inf) >= self.intervals.get(key, 0.0):
             self.last[key] = now
             self.pending = {k: p for k, p in self.pending.items() if p[1] != kind}
-            self.send(kind, _plain(event))
+            self.send(kind, _json(event))
         else:
             self.pending[key] = (self.n, kind, event)
 
     def flush(self) -> None:
         for _, kind, event in sorted(self.pending.values(), key=lambda p: p[0]):
-            self.send(kind, _plain(event))
+            self.send(kind, _json(event))
         self.pending.clear()
 
 
@@ -149,7 +162,7 @@ def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tu
     callbacks = Callbacks(on_step=lambda e: emit("step", e), on_epoch=on_epoch,
                           on_end=lambda r: emit.flush())
     result = train(TrainConfig.from_dict(config), callbacks=callbacks, should_stop=should_stop)
-    return _plain(result.to_dict()), bytes(result.state_dict)
+    return orjson.loads(_json(result)), bytes(result.state_dict)
 
 
 def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
@@ -162,10 +175,10 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
     worker = get_worker()
     t0, c0 = time.monotonic(), time.process_time()
 
-    def send(kind: str, data: dict) -> None:
+    def send(kind: str, data: bytes) -> None:  # data: a JSON object, encoded
         worker.log_event(TOPIC, {"job": job_id, "type": kind, "data": data})
 
-    send("started", {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()})
+    send("started", _json({"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}))
     cancelled, done = threading.Event(), threading.Event()
     cancel = Event(CANCEL_PREFIX + job_id)
     if cancel.is_set():  # cancelled while it waited for a thread
@@ -391,10 +404,13 @@ class Job:
     watchdog: asyncio.TimerHandle | None = None
     last_flush: float = 0.0
 
-    def emit(self, kind: str, data: dict) -> None:
-        """Append an event numbered ``len(frames) + 1`` and wake the streams."""
+    def emit(self, kind: str, data: dict | bytes) -> None:
+        """Append an event numbered ``len(frames) + 1`` and wake the streams. ``data`` is a dict
+        or an encoded JSON object (as workers send it), spliced in without decoding."""
         seq = len(self.frames) + 1
-        blob = orjson.dumps({"seq": seq, "type": kind, **data}, option=orjson.OPT_SERIALIZE_NUMPY)
+        raw = data if isinstance(data, bytes) else orjson.dumps(data, option=_JSON_OPTS)
+        head = b'{"seq":%d,"type":"%s"' % (seq, kind.encode())
+        blob = head + (b"," + raw[1:] if len(raw.strip()) > 2 else b"}")
         self.frames.append(_frame(seq, kind, blob))
         self.pending.append((seq, kind, blob))
         self.changed.set()
@@ -740,7 +756,14 @@ class JobService:
         job = self.active.get(msg.get("job")) if isinstance(msg, dict) else None
         if job is None:  # another server's job, or one already decided
             return
-        kind, data = msg.get("type"), msg.get("data") or {}
+        kind, raw = msg.get("type"), msg.get("data") or b"{}"
+        try:
+            data = orjson.loads(raw)
+        except (orjson.JSONDecodeError, TypeError):
+            log.warning("job %s: undecodable %s event dropped", job.id, kind)
+            return
+        if kind not in ("started", "step", "epoch") or not isinstance(data, dict):
+            return
         if kind == "started":
             job.status, job.started, job.worker = "running", time.time(), data.get("worker")
             job.emit("status", {"status": "running", "worker": job.worker})
@@ -751,7 +774,7 @@ class JobService:
             return
         job.progress = {**job.progress, **{k: data[k] for k in PROGRESS_KEYS if k in data},
                         "epochs": job.config.get("epochs")}
-        job.emit(kind, data)
+        job.emit(kind, raw)
         now = time.monotonic()
         if now - job.last_flush >= FLUSH_EVERY_S:
             job.last_flush = now

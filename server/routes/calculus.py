@@ -7,7 +7,14 @@ from dataclasses import asdict
 import numpy as np
 from fastapi import APIRouter
 
-from compute import calculus, calculus_autodiff, calculus_flow, calculus_graph, expressions, surfaces
+from compute import (
+    calculus,
+    calculus_autodiff,
+    calculus_flow,
+    calculus_graph,
+    expressions,
+    surfaces,
+)
 
 from ..encoding import ORJSONResponse
 from ..errors import ComputeError

@@ -63,3 +63,12 @@ def test_stability_lr_crosses_two_over_lambda_max(page, server_url):
     assert "lr=0.25" in page.url
     page.wait_for_function("() => document.getElementById('cp').data.some(t => t.name && t.name.startsWith('saddle'))")
     page.watch.errors[:] = [e for e in page.watch.errors if "ERR_ABORTED" not in e]
+
+
+def test_autodiff_point_moves_the_table(page, server_url):
+    ready(page, server_url + "/labs/autodiff?expression=x%5E3&x0=1")
+    page.wait_for_function("() => document.querySelector('#methods tbody').innerText.includes('3')")
+    page.locator("input[name=x0]").fill("2")
+    page.wait_for_function("() => document.getElementById('vmap').data[1].y[0] === 12")
+    assert "x0=2" in page.url
+    page.watch.errors[:] = [e for e in page.watch.errors if "ERR_ABORTED" not in e]
