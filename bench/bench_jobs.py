@@ -33,25 +33,19 @@ from server.jobs import EVENT_INTERVALS_S, _Throttle, _train  # noqa: E402
 from server.schemas.jobs import EXAMPLE_CONFIG  # noqa: E402
 
 
-def bare(config: dict, callbacks: bool, repeats: int) -> tuple[float, float]:
-    """Median (steps per second, steps per CPU second) of compute.nn.train in this process,
-    with the job's callbacks or none."""
+def bare(config: dict, callbacks: bool) -> tuple[float, float]:
+    """(steps per second, steps per CPU second) of compute.nn.train in this process, with the
+    job's callbacks or none."""
     from compute.nn.config import TrainConfig
     from compute.nn.train import train
 
-    rates, cpu_rates = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        if callbacks:  # exactly the job's work without Dask: throttled, converted events
-            result, _ = _train(
-                config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False
-            )
-            steps = result["steps"]
-        else:
-            steps = train(TrainConfig.from_dict(config)).steps
-        rates.append(steps / (time.perf_counter() - t0))
-        cpu_rates.append(steps / (time.process_time() - c0))
-    return statistics.median(rates), statistics.median(cpu_rates)
+    t0, c0 = time.perf_counter(), time.process_time()
+    if callbacks:  # exactly the job's work without Dask: throttled, encoded events
+        result, _ = _train(config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False)
+        steps = result["steps"]
+    else:
+        steps = train(TrainConfig.from_dict(config)).steps
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
 def _ts(s: str) -> float:
@@ -119,10 +113,7 @@ def main() -> None:
     args = ap.parse_args()
     config = {**EXAMPLE_CONFIG, "epochs": args.epochs}
 
-    bare(config, True, 1)  # imports, kernel compilation
-    (bare_plain, bare_plain_cpu), (bare_cb, bare_cb_cpu) = (
-        bare(config, cb, args.repeats) for cb in (False, True)
-    )
+    bare(config, True)  # imports, kernel compilation
 
     settings = Settings(
         data_dir=tempfile.mkdtemp(prefix="bench-jobs-"),
@@ -137,8 +128,18 @@ def main() -> None:
             time.sleep(0.05)
         ready = time.perf_counter() - t_start
         cold = one_job(c, {**config, "epochs": 5, "seed": 999})  # first job of a fresh worker
-        runs = [one_job(c, {**config, "seed": 2000 + i}) for i in range(args.repeats)]
+        plain, with_cb, runs = [], [], []
+        for i in range(args.repeats):  # interleaved, so that a change of load hits all three
+            plain.append(bare(config, False))
+            with_cb.append(bare(config, True))
+            runs.append(one_job(c, {**config, "seed": 2000 + i}))
         conc = {n: concurrent(c, config, n) for n in args.concurrency}
+
+    def med(xs: list[tuple[float, float]], i: int) -> float:
+        return statistics.median(x[i] for x in xs)
+
+    bare_plain, bare_plain_cpu = med(plain, 0), med(plain, 1)
+    bare_cb, bare_cb_cpu = med(with_cb, 0), med(with_cb, 1)
 
     job_worker = statistics.median(r["steps"] / r["worker_s"] for r in runs)
     job_task = statistics.median(r["steps"] / r["task_s"] for r in runs)
@@ -160,7 +161,7 @@ def main() -> None:
         f"| bare loop, no callbacks | {bare_plain:,.0f} steps/s ({bare_plain_cpu:,.0f} per CPU s) |"
     )
     print(
-        f"| bare loop, the job's callbacks (events built, throttled, dropped) | {bare_cb:,.0f} steps/s "
+        f"| bare loop, the job's callbacks (events built, encoded, dropped) | {bare_cb:,.0f} steps/s "
         f"({bare_cb_cpu:,.0f} per CPU s) |"
     )
     print(

@@ -49,7 +49,9 @@ def best(fn, repeat: int) -> float:
 
 def main(repeat: int = 30) -> None:
     client = TestClient(create_app(Settings(start_jobs=False)))
-    print("| family | n_samples | endpoint, identity (ms) | endpoint, gzip (ms) | bare scipy (ms) | ratio identity | ratio gzip |")
+    print(
+        "| family | n_samples | endpoint, identity (ms) | endpoint, gzip (ms) | bare scipy (ms) | ratio identity | ratio gzip |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for family, params, ref, support, disc in CASES:
         for n in (1_000, 100_000):
@@ -57,7 +59,9 @@ def main(repeat: int = 30) -> None:
             assert client.post("/api/v1/probability/distribution", json=body).status_code == 200
 
             def endpoint(body=body, enc="identity"):
-                return client.post("/api/v1/probability/distribution", json=body, headers={"Accept-Encoding": enc}).content
+                return client.post(
+                    "/api/v1/probability/distribution", json=body, headers={"Accept-Encoding": enc}
+                ).content
 
             def bare(params=params, ref=ref, support=support, disc=disc, n=n):
                 d = ref(params)
@@ -67,7 +71,9 @@ def main(repeat: int = 30) -> None:
 
             ti, tb = best(endpoint, repeat), best(bare, repeat)
             tg = best(lambda body=body: endpoint(body, "gzip"), max(3, repeat // 10))
-            print(f"| {family} | {n} | {ti:.2f} | {tg:.2f} | {tb:.2f} | {ti / tb:.1f}× | {tg / tb:.1f}× |")
+            print(
+                f"| {family} | {n} | {ti:.2f} | {tg:.2f} | {tb:.2f} | {ti / tb:.1f}× | {tg / tb:.1f}× |"
+            )
 
 
 if __name__ == "__main__":

@@ -9,13 +9,18 @@ value or ``|f| > 1e12``.
 
 Three engines run the same rules (``bench/bench_optimize.py`` measures them):
 
-* ``numba``: one compiled kernel loops over steps for each (optimizer, start), with the built-in
-  functions' gradients compiled in. Used for every built-in function, and for LBFGS on user
-  objectives (its line search cannot be vectorized over starts), calling their f back.
+* ``numba``: compiled kernels, one trajectory after another, the built-in functions' gradients
+  compiled in (a dispatch on the function id). Used for every built-in function; for user
+  objectives (numpy callables, e.g. typed expressions) it calls f back per point, which wins
+  when there are few points (<= 16 optimizer-starts) and for LBFGS, whose line search does
+  not vectorize over starts.
 * ``numpy``: all first-order (optimizer, start) pairs advance together as arrays, one call of
-  the objective's vectorized gradient per step. Used for user objectives (typed expressions).
+  the objective's vectorized f and gradient per step. Used for user objectives with many points.
 * ``python``: the numba kernels' own source run as plain Python on scalars (a reference and a
   measured candidate; never chosen automatically).
+
+The kernels are cached on disk (``cache=True``; compiled without a cache where no cache
+location is writable); ``warmup()`` loads or compiles them ahead of the first request.
 """
 
 from __future__ import annotations
@@ -997,8 +1002,10 @@ def _check_kernels() -> None:
                 stale |= not math.isclose(gn[0, 0, 0], want_g, rel_tol=1e-12, abs_tol=1e-12)
             if not stale or attempt:
                 break
-            for name in ("_fg", *_KERNELS, "_run_all"):
-                disp = globals()[name]
+            kernels = [globals()[name] for name in ("_fg", *_KERNELS, "_run_all")]
+            for disp in kernels:  # first forget every cached kernel, so none is reloaded
+                disp._cache.flush()
+            for disp in kernels:
                 if disp.signatures:
                     disp.recompile()
         _KERNELS_CHECKED = True

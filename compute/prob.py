@@ -32,41 +32,81 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "gaussian": Family(False, {"mu": ParamSpec(-100, 100, 0, "mean μ"), "sigma": ParamSpec(0.01, 100, 1, "standard deviation σ")},
-                       r"p(x) = \frac{1}{\sigma\sqrt{2\pi}} e^{-\frac{(x-\mu)^2}{2\sigma^2}}",
-                       "Weight initialization (He, Xavier), noise in diffusion models and VAEs, and the squared-error loss are all Gaussian.",
-                       "Gaussian N(μ, σ²)"),
-    "bernoulli": Family(True, {"p": ParamSpec(0, 1, 0.3, "P(X = 1)")},
-                        r"P(X=x) = p^x (1-p)^{1-x}",
-                        "A dropout mask is Bernoulli per unit, and a logistic output is the p of a Bernoulli label.",
-                        "Bernoulli(p)"),
-    "binomial": Family(True, {"n": ParamSpec(1, 1000, 10, "number of trials n", integer=True), "p": ParamSpec(0, 1, 0.3, "success probability p")},
-                       r"P(X=k) = \binom{n}{k} p^k (1-p)^{n-k}",
-                       "The number of correct answers on n test items: accuracy's error bars come from the binomial.",
-                       "Binomial(n, p)"),
-    "categorical": Family(True, {}, r"P(X=k) = p_k,\quad \sum_k p_k = 1",
-                          "A softmax output is a categorical distribution over classes or next tokens; sampling from it generates text.",
-                          "Categorical(p₀, …, p_{K−1})"),
-    "uniform": Family(False, {"low": ParamSpec(-1000, 1000, 0, "lower end"), "high": ParamSpec(-1000, 1000, 1, "upper end")},
-                      r"p(x) = \frac{1}{b-a}\ \text{on } [a, b]",
-                      "Uniform initialization (PyTorch's default for linear layers) and random hyperparameter search draw from it.",
-                      "Uniform(low, high)"),
-    "laplace": Family(False, {"mu": ParamSpec(-100, 100, 0, "location μ"), "b": ParamSpec(0.01, 100, 1, "scale b")},
-                      r"p(x) = \frac{1}{2b} e^{-\frac{|x-\mu|}{b}}",
-                      "A Laplace prior on weights is L1 regularization (lasso); its noise gives the absolute-error loss and differential privacy.",
-                      "Laplace(μ, b)"),
-    "beta": Family(False, {"alpha": ParamSpec(0.1, 100, 2, "α (pseudo-successes)"), "beta": ParamSpec(0.1, 100, 5, "β (pseudo-failures)")},
-                   r"p(x) = \frac{x^{\alpha-1}(1-x)^{\beta-1}}{B(\alpha,\beta)}",
-                   "The conjugate prior of a probability: Bayesian A/B tests and Thompson sampling keep a Beta per arm.",
-                   "Beta(α, β)"),
-    "poisson": Family(True, {"rate": ParamSpec(0.01, 1000, 4, "rate λ")},
-                      r"P(X=k) = \frac{\lambda^k e^{-\lambda}}{k!}",
-                      "Counts — clicks, words, photons — are modelled as Poisson; its NLL is the Poisson loss of count regression.",
-                      "Poisson(λ)"),
-    "exponential": Family(False, {"rate": ParamSpec(0.01, 100, 1, "rate λ")},
-                          r"p(x) = \lambda e^{-\lambda x},\ x \ge 0",
-                          "Waiting times between events, survival models, and the exponential-family form behind GLMs.",
-                          "Exponential(λ)"),
+    "gaussian": Family(
+        False,
+        {
+            "mu": ParamSpec(-100, 100, 0, "mean μ"),
+            "sigma": ParamSpec(0.01, 100, 1, "standard deviation σ"),
+        },
+        r"p(x) = \frac{1}{\sigma\sqrt{2\pi}} e^{-\frac{(x-\mu)^2}{2\sigma^2}}",
+        "Weight initialization (He, Xavier), noise in diffusion models and VAEs, and the squared-error loss are all Gaussian.",
+        "Gaussian N(μ, σ²)",
+    ),
+    "bernoulli": Family(
+        True,
+        {"p": ParamSpec(0, 1, 0.3, "P(X = 1)")},
+        r"P(X=x) = p^x (1-p)^{1-x}",
+        "A dropout mask is Bernoulli per unit, and a logistic output is the p of a Bernoulli label.",
+        "Bernoulli(p)",
+    ),
+    "binomial": Family(
+        True,
+        {
+            "n": ParamSpec(1, 1000, 10, "number of trials n", integer=True),
+            "p": ParamSpec(0, 1, 0.3, "success probability p"),
+        },
+        r"P(X=k) = \binom{n}{k} p^k (1-p)^{n-k}",
+        "The number of correct answers on n test items: accuracy's error bars come from the binomial.",
+        "Binomial(n, p)",
+    ),
+    "categorical": Family(
+        True,
+        {},
+        r"P(X=k) = p_k,\quad \sum_k p_k = 1",
+        "A softmax output is a categorical distribution over classes or next tokens; sampling from it generates text.",
+        "Categorical(p₀, …, p_{K−1})",
+    ),
+    "uniform": Family(
+        False,
+        {
+            "low": ParamSpec(-1000, 1000, 0, "lower end"),
+            "high": ParamSpec(-1000, 1000, 1, "upper end"),
+        },
+        r"p(x) = \frac{1}{b-a}\ \text{on } [a, b]",
+        "Uniform initialization (PyTorch's default for linear layers) and random hyperparameter search draw from it.",
+        "Uniform(low, high)",
+    ),
+    "laplace": Family(
+        False,
+        {"mu": ParamSpec(-100, 100, 0, "location μ"), "b": ParamSpec(0.01, 100, 1, "scale b")},
+        r"p(x) = \frac{1}{2b} e^{-\frac{|x-\mu|}{b}}",
+        "A Laplace prior on weights is L1 regularization (lasso); its noise gives the absolute-error loss and differential privacy.",
+        "Laplace(μ, b)",
+    ),
+    "beta": Family(
+        False,
+        {
+            "alpha": ParamSpec(0.1, 100, 2, "α (pseudo-successes)"),
+            "beta": ParamSpec(0.1, 100, 5, "β (pseudo-failures)"),
+        },
+        r"p(x) = \frac{x^{\alpha-1}(1-x)^{\beta-1}}{B(\alpha,\beta)}",
+        "The conjugate prior of a probability: Bayesian A/B tests and Thompson sampling keep a Beta per arm.",
+        "Beta(α, β)",
+    ),
+    "poisson": Family(
+        True,
+        {"rate": ParamSpec(0.01, 1000, 4, "rate λ")},
+        r"P(X=k) = \frac{\lambda^k e^{-\lambda}}{k!}",
+        "Counts — clicks, words, photons — are modelled as Poisson; its NLL is the Poisson loss of count regression.",
+        "Poisson(λ)",
+    ),
+    "exponential": Family(
+        False,
+        {"rate": ParamSpec(0.01, 100, 1, "rate λ")},
+        r"p(x) = \lambda e^{-\lambda x},\ x \ge 0",
+        "Waiting times between events, survival models, and the exponential-family form behind GLMs.",
+        "Exponential(λ)",
+    ),
 }
 MAX_CLASSES = 100
 MAX_SAMPLES = 100_000
@@ -82,7 +122,9 @@ def check_params(family: str, params: dict) -> dict:
     if family == "categorical":
         extra = set(params) - {"probs"}
         if extra:
-            raise ValueError(f"params.{sorted(extra)[0]} is not a parameter of categorical (only probs)")
+            raise ValueError(
+                f"params.{sorted(extra)[0]} is not a parameter of categorical (only probs)"
+            )
         probs = params.get("probs", [0.5, 0.3, 0.2])
         if not isinstance(probs, list | tuple | np.ndarray) or not 1 <= len(probs) <= MAX_CLASSES:
             raise ValueError(f"params.probs must be a list of 1 to {MAX_CLASSES} numbers")
@@ -94,7 +136,9 @@ def check_params(family: str, params: dict) -> dict:
         return {"probs": p / p.sum()}
     extra = set(params) - set(fam.params)
     if extra:
-        raise ValueError(f"params.{sorted(extra)[0]} is not a parameter of {family} (takes {', '.join(fam.params)})")
+        raise ValueError(
+            f"params.{sorted(extra)[0]} is not a parameter of {family} (takes {', '.join(fam.params)})"
+        )
     for name, ps in fam.params.items():
         v = params.get(name, ps.default)
         if isinstance(v, bool) or not isinstance(v, int | float) or not np.isfinite(v):
@@ -105,7 +149,9 @@ def check_params(family: str, params: dict) -> dict:
             raise ValueError(f"params.{name} must be in [{ps.lo}, {ps.hi}]; got {v}")
         out[name] = int(v) if ps.integer else float(v)
     if family == "uniform" and not out["low"] < out["high"]:
-        raise ValueError(f"params.high must be > params.low; got low={out['low']}, high={out['high']}")
+        raise ValueError(
+            f"params.high must be > params.low; got low={out['low']}, high={out['high']}"
+        )
     return out
 
 
@@ -137,8 +183,13 @@ def _support(family: str, p: dict) -> np.ndarray:
 
 def _log_pmf_binomial(k: np.ndarray, n: int, q: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
-                + special.xlogy(k, q) + special.xlog1py(n - k, -q))
+        return (
+            special.gammaln(n + 1)
+            - special.gammaln(k + 1)
+            - special.gammaln(n - k + 1)
+            + special.xlogy(k, q)
+            + special.xlog1py(n - k, -q)
+        )
 
 
 def density(family: str, p: dict, x: np.ndarray) -> np.ndarray:
@@ -155,7 +206,11 @@ def density(family: str, p: dict, x: np.ndarray) -> np.ndarray:
         a, b = p["alpha"], p["beta"]
         inside = (x > 0) & (x < 1)
         xc = np.clip(x, 1e-300, 1 - 1e-16)
-        return np.where(inside, np.exp(special.xlogy(a - 1, xc) + special.xlog1py(b - 1, -xc) - special.betaln(a, b)), 0.0)
+        return np.where(
+            inside,
+            np.exp(special.xlogy(a - 1, xc) + special.xlog1py(b - 1, -xc) - special.betaln(a, b)),
+            0.0,
+        )
     if family == "exponential":
         return np.where(x >= 0, p["rate"] * np.exp(-p["rate"] * np.maximum(x, 0)), 0.0)
     if family == "bernoulli":
@@ -164,7 +219,9 @@ def density(family: str, p: dict, x: np.ndarray) -> np.ndarray:
         return np.exp(_log_pmf_binomial(x, p["n"], p["p"]))
     if family == "categorical":
         k = x.astype(int)
-        return np.where((k >= 0) & (k < len(p["probs"])), p["probs"][np.clip(k, 0, len(p["probs"]) - 1)], 0.0)
+        return np.where(
+            (k >= 0) & (k < len(p["probs"])), p["probs"][np.clip(k, 0, len(p["probs"]) - 1)], 0.0
+        )
     lam = p["rate"]  # poisson
     return np.exp(special.xlogy(x, lam) - lam - special.gammaln(x + 1))
 
@@ -201,7 +258,12 @@ def moments(family: str, p: dict) -> tuple[float, float, float]:
         return p["mu"], 2 * p["b"] ** 2, 1 + np.log(2 * p["b"])
     if family == "beta":
         a, b = p["alpha"], p["beta"]
-        h = special.betaln(a, b) - (a - 1) * special.digamma(a) - (b - 1) * special.digamma(b) + (a + b - 2) * special.digamma(a + b)
+        h = (
+            special.betaln(a, b)
+            - (a - 1) * special.digamma(a)
+            - (b - 1) * special.digamma(b)
+            + (a + b - 2) * special.digamma(a + b)
+        )
         return a / (a + b), a * b / ((a + b) ** 2 * (a + b + 1)), h
     if family == "exponential":
         return 1 / p["rate"], 1 / p["rate"] ** 2, 1 - np.log(p["rate"])
@@ -241,7 +303,9 @@ def sample(family: str, p: dict, size: int | tuple, seed: int) -> np.ndarray:
     if family == "categorical":
         # inverse-cdf on one uniform per draw: vectorized for any size
         c = np.cumsum(p["probs"])
-        return np.minimum(np.searchsorted(c, rng.random(size) * c[-1], side="right"), len(c) - 1).astype(float)
+        return np.minimum(
+            np.searchsorted(c, rng.random(size) * c[-1], side="right"), len(c) - 1
+        ).astype(float)
     return rng.poisson(p["rate"], size).astype(float)
 
 
@@ -259,7 +323,9 @@ class DistributionResult:
     discrete: bool
 
 
-def distribution(family: str, params: dict, n_samples: int = 1000, seed: int = 0) -> DistributionResult:
+def distribution(
+    family: str, params: dict, n_samples: int = 1000, seed: int = 0
+) -> DistributionResult:
     """Density (pmf), cdf on a support grid, moments, entropy and n seeded samples."""
     if not 1 <= n_samples <= MAX_SAMPLES:
         raise ValueError(f"n_samples must be in [1, {MAX_SAMPLES}]; got {n_samples}")
@@ -267,17 +333,33 @@ def distribution(family: str, params: dict, n_samples: int = 1000, seed: int = 0
     x = _support(family, p)
     m, v, h = moments(family, p)
     s = sample(family, p, n_samples, seed)
-    return DistributionResult(x, density(family, p, x), cdf(family, p, x), float(m), float(v), float(h), s,
-                              float(s.mean()), float(s.var(ddof=1)) if n_samples > 1 else 0.0, FAMILIES[family].discrete)
+    return DistributionResult(
+        x,
+        density(family, p, x),
+        cdf(family, p, x),
+        float(m),
+        float(v),
+        float(h),
+        s,
+        float(s.mean()),
+        float(s.var(ddof=1)) if n_samples > 1 else 0.0,
+        FAMILIES[family].discrete,
+    )
 
 
 # ------------------------------------------------------------------------------ Bayes
 
 
-def diagnostic(prevalence: float, sensitivity: float, specificity: float, population: int = 1000) -> dict:
+def diagnostic(
+    prevalence: float, sensitivity: float, specificity: float, population: int = 1000
+) -> dict:
     """Bayes' rule for a test: P(D|+) = sens·prev / (sens·prev + (1−spec)(1−prev)); natural
     frequencies out of `population` (rounded so the four counts add up)."""
-    for k, v in (("prevalence", prevalence), ("sensitivity", sensitivity), ("specificity", specificity)):
+    for k, v in (
+        ("prevalence", prevalence),
+        ("sensitivity", sensitivity),
+        ("specificity", specificity),
+    ):
         if not 0 <= v <= 1:
             raise ValueError(f"{k} must be in [0, 1]; got {v}")
     tp, fn = prevalence * sensitivity, prevalence * (1 - sensitivity)
@@ -300,7 +382,9 @@ def beta_interval(a: np.ndarray, b: np.ndarray, level: float) -> tuple[np.ndarra
     return special.betaincinv(a, b, q), special.betaincinv(a, b, 1 - q)
 
 
-def coin_updates(flips: np.ndarray, alpha: float, beta: float, level: float = 0.95, resolution: int = 201) -> dict:
+def coin_updates(
+    flips: np.ndarray, alpha: float, beta: float, level: float = 0.95, resolution: int = 201
+) -> dict:
     """Beta(α, β) prior updated flip by flip: after t flips with h heads, Beta(α + h, β + t − h).
     Frame t = 0 is the prior. Densities on a grid of `resolution` points in (0, 1): (T + 1, R)."""
     flips = np.asarray(flips, dtype=float)
@@ -311,15 +395,29 @@ def coin_updates(flips: np.ndarray, alpha: float, beta: float, level: float = 0.
     a, b = alpha + heads, beta + t - heads
     lo, hi = beta_interval(a, b, level)
     x = np.linspace(0, 1, resolution + 2)[1:-1]
-    logpdf = special.xlogy(a[:, None] - 1, x) + special.xlog1py(b[:, None] - 1, -x) - special.betaln(a, b)[:, None]
-    return {"alpha": a, "beta": b, "heads": heads, "mean": a / (a + b), "lower": lo, "upper": hi,
-            "x": x, "density": np.exp(logpdf)}
+    logpdf = (
+        special.xlogy(a[:, None] - 1, x)
+        + special.xlog1py(b[:, None] - 1, -x)
+        - special.betaln(a, b)[:, None]
+    )
+    return {
+        "alpha": a,
+        "beta": b,
+        "heads": heads,
+        "mean": a / (a + b),
+        "lower": lo,
+        "upper": hi,
+        "x": x,
+        "density": np.exp(logpdf),
+    }
 
 
 # ------------------------------------------------------------------------------ maximum likelihood
 
 
-def gaussian_loglik_surface(x: np.ndarray, mu_grid: np.ndarray, sigma_grid: np.ndarray) -> np.ndarray:
+def gaussian_loglik_surface(
+    x: np.ndarray, mu_grid: np.ndarray, sigma_grid: np.ndarray
+) -> np.ndarray:
     """ℓ(μ, σ) = −n log σ − n/2 log 2π − Σ(xᵢ − μ)² / (2σ²), from the sufficient statistics.
     Returns (len(sigma_grid), len(mu_grid))."""
     n = x.size
@@ -349,7 +447,9 @@ def logistic_nll(x: np.ndarray, y: np.ndarray, w: np.ndarray, b: np.ndarray) -> 
     return (np.logaddexp(0, z) - y * z).mean(axis=-1)
 
 
-def logistic_mle(x: np.ndarray, y: np.ndarray, iters: int = 50, l2: float = 1e-6) -> tuple[float, float]:
+def logistic_mle(
+    x: np.ndarray, y: np.ndarray, iters: int = 50, l2: float = 1e-6
+) -> tuple[float, float]:
     """Newton's method (IRLS) on the mean NLL; a tiny ridge keeps separable data finite."""
     X = np.c_[x, np.ones_like(x)]
     th = np.zeros(2)
@@ -382,8 +482,13 @@ def normal_qq(values: np.ndarray, mean: float, sd: float) -> tuple[np.ndarray, n
     return mean + sd * q, np.sort(values)
 
 
-def minibatch_variance(batch_sizes: np.ndarray, n_data: int = 1000, n_batches: int = 400, noise: float = 1.0,
-                       seed: int = 0) -> dict:
+def minibatch_variance(
+    batch_sizes: np.ndarray,
+    n_data: int = 1000,
+    n_batches: int = 400,
+    noise: float = 1.0,
+    seed: int = 0,
+) -> dict:
     """Linear regression y = X w* + ε, squared loss ½(xᵀw − y)², gradient at w = 0.
     For each batch size B, `n_batches` batches drawn with replacement; the total variance
     E‖ĝ_B − ∇L‖² is measured and compared with tr Σ / B (Σ: per-example gradient covariance)."""
@@ -400,8 +505,13 @@ def minibatch_variance(batch_sizes: np.ndarray, n_data: int = 1000, n_batches: i
         idx = rng.integers(0, n_data, size=(n_batches, int(B)))
         gb = G[idx].mean(axis=1)  # (n_batches, d)
         measured.append(float(((gb - full) ** 2).sum(axis=1).mean()))
-    return {"batch_sizes": np.asarray(batch_sizes), "measured": np.array(measured),
-            "theory": tr_sigma / np.asarray(batch_sizes, float), "trace_sigma": tr_sigma, "full_gradient": full}
+    return {
+        "batch_sizes": np.asarray(batch_sizes),
+        "measured": np.array(measured),
+        "theory": tr_sigma / np.asarray(batch_sizes, float),
+        "trace_sigma": tr_sigma,
+        "full_gradient": full,
+    }
 
 
 # ------------------------------------------------------------------------------ bias–variance
@@ -411,21 +521,34 @@ def true_function(x: np.ndarray) -> np.ndarray:
     return np.sin(np.pi * x) + 0.3 * x
 
 
-def bias_variance(max_degree: int = 15, n_train: int = 30, n_resamples: int = 200, noise: float = 0.3,
-                  seed: int = 0, n_test: int = 100) -> dict:
+def bias_variance(
+    max_degree: int = 15,
+    n_train: int = 30,
+    n_resamples: int = 200,
+    noise: float = 0.3,
+    seed: int = 0,
+    n_test: int = 100,
+) -> dict:
     """Fixed design x on [−1, 1], y = f(x) + ε resampled `n_resamples` times; least-squares
     polynomial fits (Legendre basis, for conditioning) of each degree 0..max_degree.
     On a test grid: bias² = mean_x (E f̂ − f)², variance = mean_x Var f̂, noise = σ²,
     test error = E (y_new − f̂)² measured with fresh noise. Fits: (max_degree + 1, n_resamples, n_test)."""
     if max_degree >= n_train:
-        raise ValueError(f"max_degree must be < n_train; got max_degree={max_degree}, n_train={n_train}")
+        raise ValueError(
+            f"max_degree must be < n_train; got max_degree={max_degree}, n_train={n_train}"
+        )
     rng = np.random.default_rng(seed)
     x = np.linspace(-1, 1, n_train)
     xt = np.linspace(-1, 1, n_test)
     f, ft = true_function(x), true_function(xt)
     Y = f[:, None] + noise * rng.normal(0, 1, (n_train, n_resamples))  # (n_train, R)
-    Yt = ft[None, :] + noise * rng.normal(0, 1, (n_resamples, n_test))  # fresh test labels (R, n_test)
-    V, Vt = np.polynomial.legendre.legvander(x, max_degree), np.polynomial.legendre.legvander(xt, max_degree)
+    Yt = ft[None, :] + noise * rng.normal(
+        0, 1, (n_resamples, n_test)
+    )  # fresh test labels (R, n_test)
+    V, Vt = (
+        np.polynomial.legendre.legvander(x, max_degree),
+        np.polynomial.legendre.legvander(xt, max_degree),
+    )
     fits = np.empty((max_degree + 1, n_resamples, n_test))
     for d in range(max_degree + 1):  # ≤ 16 solves, each for all resamples at once
         coef = np.linalg.lstsq(V[:, : d + 1], Y, rcond=None)[0]  # (d + 1, R)
@@ -434,10 +557,26 @@ def bias_variance(max_degree: int = 15, n_train: int = 30, n_resamples: int = 20
     bias2 = ((mean_fit - ft) ** 2).mean(axis=1)
     variance = fits.var(axis=1).mean(axis=1)
     test_error = ((Yt[None] - fits) ** 2).mean(axis=(1, 2))
-    train_pred = np.stack([V[:, : d + 1] @ np.linalg.lstsq(V[:, : d + 1], Y, rcond=None)[0] for d in range(max_degree + 1)])
+    train_pred = np.stack(
+        [
+            V[:, : d + 1] @ np.linalg.lstsq(V[:, : d + 1], Y, rcond=None)[0]
+            for d in range(max_degree + 1)
+        ]
+    )
     train_error = ((train_pred - Y[None]) ** 2).mean(axis=(1, 2))
-    return {"x": x, "x_test": xt, "f_test": ft, "y_first": Y[:, 0], "fits": fits, "mean_fit": mean_fit,
-            "bias2": bias2, "variance": variance, "noise": noise**2, "test_error": test_error, "train_error": train_error}
+    return {
+        "x": x,
+        "x_test": xt,
+        "f_test": ft,
+        "y_first": Y[:, 0],
+        "fits": fits,
+        "mean_fit": mean_fit,
+        "bias2": bias2,
+        "variance": variance,
+        "noise": noise**2,
+        "test_error": test_error,
+        "train_error": train_error,
+    }
 
 
 # ------------------------------------------------------------------------------ Monte Carlo
@@ -449,10 +588,12 @@ MC_TARGETS = {
 }
 
 
-def _mc_draws(target: str, rng: np.random.Generator, shape: tuple) -> tuple[np.ndarray, np.ndarray | None]:
+def _mc_draws(
+    target: str, rng: np.random.Generator, shape: tuple
+) -> tuple[np.ndarray, np.ndarray | None]:
     if target == "pi":
         u = rng.random((*shape, 2))
-        inside = (u ** 2).sum(axis=-1) <= 1
+        inside = (u**2).sum(axis=-1) <= 1
         return 4.0 * inside, u
     if target == "exp_normal":
         return np.exp(rng.normal(0, 1, shape)), None
@@ -461,8 +602,14 @@ def _mc_draws(target: str, rng: np.random.Generator, shape: tuple) -> tuple[np.n
     raise ValueError(f"target must be one of {sorted(MC_TARGETS)}; got {target!r}")
 
 
-def monte_carlo(target: str, n_samples: int, seed: int, n_repeats: int = 100, n_points: int = 200,
-                n_show: int = 2000) -> dict:
+def monte_carlo(
+    target: str,
+    n_samples: int,
+    seed: int,
+    n_repeats: int = 100,
+    n_points: int = 200,
+    n_show: int = 2000,
+) -> dict:
     """Running mean of f(draws) with its standard error s/√n at ~n_points log-spaced n, and the RMS
     error over `n_repeats` independent runs at each n with the fitted log–log slope (→ −1/2)."""
     if target not in MC_TARGETS:
@@ -483,5 +630,15 @@ def monte_carlo(target: str, n_samples: int, seed: int, n_repeats: int = 100, n_
     ok = (ns_r >= 10) & (rmse > 0)
     slope = float(np.polyfit(np.log(ns_r[ok]), np.log(rmse[ok]), 1)[0]) if ok.sum() >= 2 else None
     pts = u[: min(n_show, n_samples)] if u is not None else None
-    return {"truth": truth, "n": ns, "estimate": est, "std_error": se, "final": float(est[-1]),
-            "final_std_error": float(se[-1]), "error_n": ns_r, "rmse": rmse, "slope": slope, "points": pts}
+    return {
+        "truth": truth,
+        "n": ns,
+        "estimate": est,
+        "std_error": se,
+        "final": float(est[-1]),
+        "final_std_error": float(se[-1]),
+        "error_n": ns_r,
+        "rmse": rmse,
+        "slope": slope,
+        "points": pts,
+    }

@@ -21,13 +21,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=None, help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--log-level", default="info")
-    worker = sub.add_parser("worker", help="run a Dask worker for training jobs (dask worker); "
-                            "other options go to dask worker")
+    worker = sub.add_parser(
+        "worker",
+        help="run a Dask worker for training jobs (dask worker); other options go to dask worker",
+    )
     worker.add_argument("scheduler", help="scheduler address, e.g. tcp://host:8786")
-    worker.add_argument("--gpu", action="store_true", help="offer a GPU to jobs (--resources GPU=1)")
+    worker.add_argument(
+        "--gpu", action="store_true", help="offer a GPU to jobs (--resources GPU=1)"
+    )
     worker.add_argument("--nthreads", type=int, default=1, help="jobs at once (default 1)")
-    sched = sub.add_parser("scheduler", help="run a Dask scheduler for training jobs (dask "
-                           "scheduler); other options go to dask scheduler")
+    sched = sub.add_parser(
+        "scheduler",
+        help="run a Dask scheduler for training jobs (dask "
+        "scheduler); other options go to dask scheduler",
+    )
     sched.add_argument("--host", default=None, help="interface (default: all)")
     sched.add_argument("--port", type=int, default=8786)
     args, extra = parser.parse_known_args(argv)  # options we do not know go to dask as they are

@@ -22,8 +22,13 @@ from server.config import Settings
 pytestmark = pytest.mark.slow
 
 SMALL = {"dataset": {"name": "moons", "n_samples": 100}, "model": {"hidden": [4]}, "epochs": 3}
-LONG = {"dataset": {"name": "moons", "n_samples": 400}, "model": {"hidden": [8]}, "epochs": 5000,
-        "batch_size": 1, "backend": "torch"}
+LONG = {
+    "dataset": {"name": "moons", "n_samples": 400},
+    "model": {"hidden": [8]},
+    "epochs": 5000,
+    "batch_size": 1,
+    "backend": "torch",
+}
 TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
 
@@ -50,13 +55,31 @@ def cluster(tmp_path_factory):
         procs.append((subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT), log))
 
     local = ["--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0"]
-    start("scheduler", [sys.executable, "-m", "dask", "scheduler", "--port", "0",
-                        "--scheduler-file", str(sched_file), *local])
+    start(
+        "scheduler",
+        [
+            sys.executable,
+            "-m",
+            "dask",
+            "scheduler",
+            "--port",
+            "0",
+            "--scheduler-file",
+            str(sched_file),
+            *local,
+        ],
+    )
     try:
-        wait_until(lambda: sched_file.exists() and sched_file.stat().st_size > 0, 60, "the scheduler")
+        wait_until(
+            lambda: sched_file.exists() and sched_file.stat().st_size > 0, 60, "the scheduler"
+        )
         address = json.loads(sched_file.read_text())["address"]
-        start("worker", [sys.executable, "-m", "dask", "worker", address, "--nthreads", "1", *local])
-        start("gpu-worker", [sys.executable, "-m", "server.cli", "worker", address, "--gpu", *local])
+        start(
+            "worker", [sys.executable, "-m", "dask", "worker", address, "--nthreads", "1", *local]
+        )
+        start(
+            "gpu-worker", [sys.executable, "-m", "server.cli", "worker", address, "--gpu", *local]
+        )
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=120)
             yield address, client
@@ -75,7 +98,9 @@ def cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def jc(cluster, tmp_path_factory):
     address, _ = cluster
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), scheduler=address, start_jobs=True)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("data"), scheduler=address, start_jobs=True
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
         wait_until(lambda: c.app.state.jobs.ready, 60, "the client to connect")
         yield c
@@ -91,8 +116,11 @@ def run(client, config: dict, statuses=TERMINAL, timeout: float = 300) -> dict:
     r = client.post("/api/v1/jobs", json={"config": config, "fresh": True})
     assert r.status_code == 202, r.text
     job_id = r.json()["id"]
-    return wait_until(lambda: (j := job(client, job_id))["status"] in statuses and j, timeout,
-                      f"job {job_id} to be {statuses}")
+    return wait_until(
+        lambda: (j := job(client, job_id))["status"] in statuses and j,
+        timeout,
+        f"job {job_id} to be {statuses}",
+    )
 
 
 def workers(client: Client) -> dict[str, dict]:
@@ -124,8 +152,14 @@ def test_killed_worker_fails_its_job_and_the_server_keeps_serving(jc, cluster):
     pid = client.run(os.getpid, workers=[j["worker"]])[j["worker"]]
     t0 = time.monotonic()
     os.kill(pid, signal.SIGKILL)
-    failed = wait_until(lambda: (x := job(jc, j["id"]))["status"] in TERMINAL and x, 15, "the job to fail")
-    assert failed["status"] == "failed" and "died" in failed["error"] and j["worker"] in failed["error"]
+    failed = wait_until(
+        lambda: (x := job(jc, j["id"]))["status"] in TERMINAL and x, 15, "the job to fail"
+    )
+    assert (
+        failed["status"] == "failed"
+        and "died" in failed["error"]
+        and j["worker"] in failed["error"]
+    )
     assert time.monotonic() - t0 < 15
     assert jc.get("/api/health").status_code == 200
     # New jobs run (on the surviving worker, or the one the nanny restarted); the dead job is

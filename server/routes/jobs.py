@@ -80,8 +80,15 @@ async def create_job(body: JobCreate, request: Request) -> Response:
         raise ComputeError(e.field, str(e)) from e
     url = f"/api/v1/jobs/{job.id}"
     return ORJSONResponse(
-        {"id": job.id, "status": job.status, "cached": cached, "url": url, "events_url": f"{url}/events"},
-        status_code=200 if cached else 202, headers={"Location": url},
+        {
+            "id": job.id,
+            "status": job.status,
+            "cached": cached,
+            "url": url,
+            "events_url": f"{url}/events",
+        },
+        status_code=200 if cached else 202,
+        headers={"Location": url},
     )
 
 
@@ -90,7 +97,9 @@ async def create_job(body: JobCreate, request: Request) -> Response:
     503: _ERRORS[503]})  # fmt: skip
 async def list_jobs(
     request: Request,
-    authorization: Annotated[str | None, Header(description="Bearer <MATHLENS_ADMIN_TOKEN>")] = None,
+    authorization: Annotated[
+        str | None, Header(description="Bearer <MATHLENS_ADMIN_TOKEN>")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ORJSONResponse:
@@ -100,11 +109,18 @@ async def list_jobs(
     if not token:
         raise HTTPException(403, "listing jobs needs a teacher token: set MATHLENS_ADMIN_TOKEN")
     scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(401, "listing jobs needs the teacher token: Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise HTTPException(
+            401,
+            "listing jobs needs the teacher token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     jobs = await svc.list(limit, offset)
-    return ORJSONResponse({"jobs": jobs, "active": len(svc.active), "queue_limit": svc.settings.queue_limit})
+    return ORJSONResponse(
+        {"jobs": jobs, "active": len(svc.active), "queue_limit": svc.settings.queue_limit}
+    )
 
 
 @router.get("/{job_id}", response_model=JobModel, responses=_ERRORS)
@@ -138,7 +154,8 @@ async def job_events(
     job = await _job(request, job_id, events=True)
     after = last_event_id if last_event_id is not None else (last_event_id_q or 0)
     return StreamingResponse(
-        _service(request).stream(job, after), media_type="text/event-stream",
+        _service(request).stream(job, after),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
@@ -153,16 +170,25 @@ async def job_weights(job_id: str, request: Request) -> Response:
     weights = await _service(request).weights(job_id) if job.has_weights or job.weights else None
     if not weights:
         raise HTTPException(404, f"job {job_id!r} has no weights (status {job.status})")
-    return Response(weights, media_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="mathlens-{job_id}.pt"'})
+    return Response(
+        weights,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="mathlens-{job_id}.pt"'},
+    )
 
 
-@router.get("/{job_id}/history.csv", response_class=Response, responses={
-    200: {"content": {"text/csv": {}}, "description": "one row per epoch"}, **_ERRORS})
+@router.get(
+    "/{job_id}/history.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "one row per epoch"}, **_ERRORS},
+)
 async def job_history_csv(job_id: str, request: Request) -> Response:
     """The per-epoch history (loss, train/test loss and accuracy, lr) as CSV."""
     job = await _job(request, job_id)
     if not job.result:
         raise HTTPException(404, f"job {job_id!r} has no history yet (status {job.status})")
-    return Response(history_csv(job.result), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="mathlens-{job_id}-history.csv"'})
+    return Response(
+        history_csv(job.result),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="mathlens-{job_id}-history.csv"'},
+    )

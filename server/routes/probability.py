@@ -62,7 +62,9 @@ def distribution(req: DistributionRequest) -> ORJSONResponse:
 @router.post("/bayes/diagnostic", response_model=DiagnosticResponse)
 def diagnostic(req: DiagnosticRequest) -> ORJSONResponse:
     """P(disease | +) by Bayes' rule, and natural frequencies for the icon array."""
-    return ORJSONResponse(prob.diagnostic(req.prevalence, req.sensitivity, req.specificity, req.population))
+    return ORJSONResponse(
+        prob.diagnostic(req.prevalence, req.sensitivity, req.specificity, req.population)
+    )
 
 
 @router.post("/bayes/coin", response_model=CoinResponse)
@@ -70,7 +72,12 @@ def coin(req: CoinRequest) -> ORJSONResponse:
     """Seeded flips of a coin with bias true_p; the Beta posterior after each flip."""
     flips = (np.random.default_rng(req.seed).random(req.n_flips) < req.true_p).astype(np.int64)
     r = prob.coin_updates(flips, req.alpha, req.beta, req.level, req.resolution)
-    return ORJSONResponse({"flips": flips, **{k: r[k] for k in ("alpha", "beta", "mean", "lower", "upper", "x", "density")}})
+    return ORJSONResponse(
+        {
+            "flips": flips,
+            **{k: r[k] for k in ("alpha", "beta", "mean", "lower", "upper", "x", "density")},
+        }
+    )
 
 
 @router.post("/mle/gaussian", response_model=MleGaussianResponse)
@@ -83,8 +90,18 @@ def mle_gaussian(req: MleGaussianRequest) -> ORJSONResponse:
     sds = np.linspace(max(s, req.sigma) * 0.25, max(s, req.sigma) * 2.5, req.resolution)
     L = prob.gaussian_loglik_surface(x, mus, sds)
     top = prob.gaussian_loglik_surface(x, np.array([m]), np.array([s]))[0, 0] if s > 0 else None
-    return ORJSONResponse({"samples": x, "mu_grid": mus, "sigma_grid": sds, "loglik": L, "mle_mu": m, "mle_sigma": s,
-                           "unbiased_sigma": float(x.std(ddof=1)), "max_loglik": top})
+    return ORJSONResponse(
+        {
+            "samples": x,
+            "mu_grid": mus,
+            "sigma_grid": sds,
+            "loglik": L,
+            "mle_mu": m,
+            "mle_sigma": s,
+            "unbiased_sigma": float(x.std(ddof=1)),
+            "max_loglik": top,
+        }
+    )
 
 
 @router.post("/mle/logistic", response_model=MleLogisticResponse)
@@ -95,10 +112,23 @@ def mle_logistic(req: MleLogisticRequest) -> ORJSONResponse:
     grid = np.linspace(-10, 10, 201)
     p = 1 / (1 + np.exp(-(req.probe_w * x + req.probe_b)))
     nll = float(prob.logistic_nll(x, y, np.array(req.probe_w), np.array(req.probe_b)))
-    ce = float(-(y * np.log(np.clip(p, 1e-300, 1)) + (1 - y) * np.log(np.clip(1 - p, 1e-300, 1))).mean())
-    return ORJSONResponse({"x": x, "y": y, "mle_w": w, "mle_b": b, "w_grid": grid,
-                           "nll_curve": prob.logistic_nll(x, y, grid, np.full_like(grid, b)), "probe_nll": nll,
-                           "probe_cross_entropy": ce, "probe_p": p, "mle_nll": float(prob.logistic_nll(x, y, np.array(w), np.array(b)))})
+    ce = float(
+        -(y * np.log(np.clip(p, 1e-300, 1)) + (1 - y) * np.log(np.clip(1 - p, 1e-300, 1))).mean()
+    )
+    return ORJSONResponse(
+        {
+            "x": x,
+            "y": y,
+            "mle_w": w,
+            "mle_b": b,
+            "w_grid": grid,
+            "nll_curve": prob.logistic_nll(x, y, grid, np.full_like(grid, b)),
+            "probe_nll": nll,
+            "probe_cross_entropy": ce,
+            "probe_p": p,
+            "mle_nll": float(prob.logistic_nll(x, y, np.array(w), np.array(b))),
+        }
+    )
 
 
 @router.post("/clt/means", response_model=CltMeansResponse)
@@ -116,7 +146,16 @@ def clt_means(req: CltMeansRequest) -> ORJSONResponse:
     c = means - means.mean()
     m2 = float((c * c).mean())
     sk = float((c**3).mean() / m2**1.5) if m2 > 1e-300 else None
-    return ORJSONResponse({"means": means, "mean": float(mu), "sd": sd, "qq_theory": th[pick], "qq_sample": srt[pick], "skewness": sk})
+    return ORJSONResponse(
+        {
+            "means": means,
+            "mean": float(mu),
+            "sd": sd,
+            "qq_theory": th[pick],
+            "qq_sample": srt[pick],
+            "skewness": sk,
+        }
+    )
 
 
 @router.post("/clt/minibatch", response_model=MinibatchResponse)
@@ -134,9 +173,25 @@ def bias_variance(req: BiasVarianceRequest) -> ORJSONResponse:
         r = prob.bias_variance(req.max_degree, req.n_train, req.n_resamples, req.noise, req.seed)
     except ValueError as e:
         raise ComputeError("max_degree", str(e)) from e
-    keep = ("bias2", "variance", "noise", "test_error", "train_error", "x", "y_first", "x_test", "f_test")
-    return ORJSONResponse({"degrees": np.arange(req.max_degree + 1), **{k: r[k] for k in keep},
-                           "fits": r["fits"][req.degree, : req.n_show], "mean_fit": r["mean_fit"][req.degree]})
+    keep = (
+        "bias2",
+        "variance",
+        "noise",
+        "test_error",
+        "train_error",
+        "x",
+        "y_first",
+        "x_test",
+        "f_test",
+    )
+    return ORJSONResponse(
+        {
+            "degrees": np.arange(req.max_degree + 1),
+            **{k: r[k] for k in keep},
+            "fits": r["fits"][req.degree, : req.n_show],
+            "mean_fit": r["mean_fit"][req.degree],
+        }
+    )
 
 
 @router.post("/monte-carlo", response_model=MonteCarloResponse)

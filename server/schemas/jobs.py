@@ -25,10 +25,13 @@ Backend = Literal["auto", "torch", "lean"]
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
 
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="random seed")]
-Noise = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False,
-                               description="std of Gaussian jitter (output units)")]
-TestFraction = Annotated[float, Field(ge=0.05, le=0.9, allow_inf_nan=False,
-                                      description="share held out for testing")]
+Noise = Annotated[
+    float,
+    Field(ge=0.0, le=1.0, allow_inf_nan=False, description="std of Gaussian jitter (output units)"),
+]
+TestFraction = Annotated[
+    float, Field(ge=0.05, le=0.9, allow_inf_nan=False, description="share held out for testing")
+]
 NSamples = Annotated[int, Field(ge=20, le=5000, description="points in all")]
 
 
@@ -41,8 +44,11 @@ def _tag(field: str, default: str, choices: Any) -> Discriminator:
             return v.get(field, default)
         return getattr(v, field, default)
 
-    return Discriminator(pick, custom_error_type="invalid_choice",
-                         custom_error_message=f"{field} must be one of {names}")
+    return Discriminator(
+        pick,
+        custom_error_type="invalid_choice",
+        custom_error_message=f"{field} must be one of {names}",
+    )
 
 
 # -- datasets ------------------------------------------------------------------------------------
@@ -88,25 +94,37 @@ class TrainDigits(Strict):
 
 
 Dataset = Annotated[
-    Annotated[TrainMoons, Tag("moons")] | Annotated[TrainCircles, Tag("circles")]
-    | Annotated[TrainSpirals, Tag("spirals")] | Annotated[TrainXor, Tag("xor")]
-    | Annotated[TrainBlobs, Tag("blobs")] | Annotated[TrainDigits, Tag("digits")],
+    Annotated[TrainMoons, Tag("moons")]
+    | Annotated[TrainCircles, Tag("circles")]
+    | Annotated[TrainSpirals, Tag("spirals")]
+    | Annotated[TrainXor, Tag("xor")]
+    | Annotated[TrainBlobs, Tag("blobs")]
+    | Annotated[TrainDigits, Tag("digits")],
     _tag("name", "moons", DatasetName),
 ]
 DATASET_MODELS: dict[str, type[BaseModel]] = {
-    "moons": TrainMoons, "circles": TrainCircles, "spirals": TrainSpirals, "xor": TrainXor, "blobs": TrainBlobs, "digits": TrainDigits,
+    "moons": TrainMoons,
+    "circles": TrainCircles,
+    "spirals": TrainSpirals,
+    "xor": TrainXor,
+    "blobs": TrainBlobs,
+    "digits": TrainDigits,
 }
 
 # -- models --------------------------------------------------------------------------------------
 
 Width = Annotated[int, Field(ge=1, le=256)]
 Channels = Annotated[int, Field(ge=1, le=64)]
-Dropout = Annotated[float, Field(ge=0.0, le=0.9, allow_inf_nan=False, description="dropout probability")]
+Dropout = Annotated[
+    float, Field(ge=0.0, le=0.9, allow_inf_nan=False, description="dropout probability")
+]
 
 
 class TrainMLP(Strict):
     kind: Literal["mlp"] = "mlp"
-    hidden: list[Width] = Field([16, 16], min_length=0, max_length=8, description="hidden layer widths")
+    hidden: list[Width] = Field(
+        [16, 16], min_length=0, max_length=8, description="hidden layer widths"
+    )
     activation: Activation = "tanh"
     dropout: Dropout = 0.0
     layer_norm: bool = Field(False, description="LayerNorm before activation")
@@ -115,13 +133,17 @@ class TrainMLP(Strict):
 
 class TrainCNN(Strict):
     kind: Literal["cnn"] = "cnn"
-    channels: list[Channels] = Field([16, 32], min_length=1, max_length=3,
-                                     description="channels of each 3x3 conv layer")
+    channels: list[Channels] = Field(
+        [16, 32], min_length=1, max_length=3, description="channels of each 3x3 conv layer"
+    )
     activation: Activation = "relu"
     dropout: Dropout = 0.0
 
 
-Model = Annotated[Annotated[TrainMLP, Tag("mlp")] | Annotated[TrainCNN, Tag("cnn")], _tag("kind", "mlp", ModelKind)]
+Model = Annotated[
+    Annotated[TrainMLP, Tag("mlp")] | Annotated[TrainCNN, Tag("cnn")],
+    _tag("kind", "mlp", ModelKind),
+]
 MODEL_MODELS: dict[str, type[BaseModel]] = {"mlp": TrainMLP, "cnn": TrainCNN}
 
 # -- optimizers ----------------------------------------------------------------------------------
@@ -129,7 +151,9 @@ MODEL_MODELS: dict[str, type[BaseModel]] = {"mlp": TrainMLP, "cnn": TrainCNN}
 Lr = Annotated[float, Field(ge=1e-6, le=10.0, allow_inf_nan=False, description="learning rate")]
 WeightDecay = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False, description="L2 penalty")]
 Eps = Annotated[float, Field(ge=1e-12, le=1.0, allow_inf_nan=False, description="denominator term")]
-Momentum = Annotated[float, Field(ge=0.0, le=0.999, allow_inf_nan=False, description="momentum factor")]
+Momentum = Annotated[
+    float, Field(ge=0.0, le=0.999, allow_inf_nan=False, description="momentum factor")
+]
 Beta = Annotated[float, Field(ge=0.0, le=0.9999, allow_inf_nan=False)]
 
 
@@ -151,8 +175,13 @@ class TrainAdagrad(Strict):
 class TrainRMSprop(Strict):
     name: Literal["rmsprop"]
     lr: Lr = 0.01
-    alpha: float = Field(0.99, ge=0.0, le=0.9999, allow_inf_nan=False,
-                         description="decay of the squared-gradient average")
+    alpha: float = Field(
+        0.99,
+        ge=0.0,
+        le=0.9999,
+        allow_inf_nan=False,
+        description="decay of the squared-gradient average",
+    )
     eps: Eps = 1e-8
     momentum: Momentum = 0.0
     weight_decay: WeightDecay = 0.0
@@ -161,8 +190,12 @@ class TrainRMSprop(Strict):
 class TrainAdam(Strict):
     name: Literal["adam"] = "adam"
     lr: Lr = 0.001
-    betas: list[Beta] = Field([0.9, 0.999], min_length=2, max_length=2,
-                              description="decay rates of the first and second moments")
+    betas: list[Beta] = Field(
+        [0.9, 0.999],
+        min_length=2,
+        max_length=2,
+        description="decay rates of the first and second moments",
+    )
     eps: Eps = 1e-8
     weight_decay: WeightDecay = 0.0
 
@@ -173,13 +206,18 @@ class TrainAdamW(TrainAdam):
 
 
 Optimizer = Annotated[
-    Annotated[TrainSGD, Tag("sgd")] | Annotated[TrainAdagrad, Tag("adagrad")]
-    | Annotated[TrainRMSprop, Tag("rmsprop")] | Annotated[TrainAdam, Tag("adam")]
+    Annotated[TrainSGD, Tag("sgd")]
+    | Annotated[TrainAdagrad, Tag("adagrad")]
+    | Annotated[TrainRMSprop, Tag("rmsprop")]
+    | Annotated[TrainAdam, Tag("adam")]
     | Annotated[TrainAdamW, Tag("adamw")],
     _tag("name", "adam", OptimizerName),
 ]
 OPTIMIZER_MODELS: dict[str, type[BaseModel]] = {
-    "sgd": TrainSGD, "adagrad": TrainAdagrad, "rmsprop": TrainRMSprop, "adam": TrainAdam,
+    "sgd": TrainSGD,
+    "adagrad": TrainAdagrad,
+    "rmsprop": TrainRMSprop,
+    "adam": TrainAdam,
     "adamw": TrainAdamW,
 }
 
@@ -187,7 +225,9 @@ OPTIMIZER_MODELS: dict[str, type[BaseModel]] = {
 
 StepCount = Annotated[int, Field(ge=1, le=MAX_STEPS)]
 Decay = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-EtaMin = Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False, description="final learning rate")]
+EtaMin = Annotated[
+    float, Field(ge=0.0, le=10.0, allow_inf_nan=False, description="final learning rate")
+]
 
 
 class TrainConstant(Strict):
@@ -224,14 +264,21 @@ class TrainOneCycle(Strict):
 
 
 Schedule = Annotated[
-    Annotated[TrainConstant, Tag("constant")] | Annotated[TrainStep, Tag("step")]
-    | Annotated[TrainExponential, Tag("exponential")] | Annotated[TrainCosine, Tag("cosine")]
-    | Annotated[TrainWarmupCosine, Tag("warmup_cosine")] | Annotated[TrainOneCycle, Tag("onecycle")],
+    Annotated[TrainConstant, Tag("constant")]
+    | Annotated[TrainStep, Tag("step")]
+    | Annotated[TrainExponential, Tag("exponential")]
+    | Annotated[TrainCosine, Tag("cosine")]
+    | Annotated[TrainWarmupCosine, Tag("warmup_cosine")]
+    | Annotated[TrainOneCycle, Tag("onecycle")],
     _tag("name", "constant", ScheduleName),
 ]
 SCHEDULE_MODELS: dict[str, type[BaseModel]] = {
-    "constant": TrainConstant, "step": TrainStep, "exponential": TrainExponential,
-    "cosine": TrainCosine, "warmup_cosine": TrainWarmupCosine, "onecycle": TrainOneCycle,
+    "constant": TrainConstant,
+    "step": TrainStep,
+    "exponential": TrainExponential,
+    "cosine": TrainCosine,
+    "warmup_cosine": TrainWarmupCosine,
+    "onecycle": TrainOneCycle,
 }
 
 # -- the run -------------------------------------------------------------------------------------
@@ -255,35 +302,50 @@ class JobConfig(Strict):
     model: Model = Field(default_factory=TrainMLP)
     optimizer: Optimizer = Field(default_factory=TrainAdam)
     schedule: Schedule | None = Field(None, description="learning-rate schedule (null: constant)")
-    loss: Loss = Field("cross_entropy", description="cross_entropy (softmax) or mse (tanh outputs, ±1 targets)")
+    loss: Loss = Field(
+        "cross_entropy", description="cross_entropy (softmax) or mse (tanh outputs, ±1 targets)"
+    )
     epochs: int = Field(100, ge=1, le=5000)
     batch_size: int = Field(32, ge=1, le=5000)
     l1: float = Field(0.0, ge=0.0, le=1.0, allow_inf_nan=False, description="L1 penalty on weights")
-    grad_clip: float | None = Field(None, ge=1e-6, le=1e6, allow_inf_nan=False,
-                                    description="max global gradient norm (null: no clipping)")
+    grad_clip: float | None = Field(
+        None,
+        ge=1e-6,
+        le=1e6,
+        allow_inf_nan=False,
+        description="max global gradient norm (null: no clipping)",
+    )
     seed: Seed = 0
     device: Device = Field("auto", description="cuda runs on a GPU worker (Dask resource GPU=1)")
     dtype: Dtype = "float32"
-    backend: Backend = Field("auto", description="auto: the lean CPU path for small MLPs, else torch")
+    backend: Backend = Field(
+        "auto", description="auto: the lean CPU path for small MLPs, else torch"
+    )
     step_every: int = Field(10, ge=1, le=100_000, description="on_step every k steps")
-    boundary_every: int = Field(10, ge=1, le=5000,
-                                description="decision-boundary grid every k epochs (and the last)")
+    boundary_every: int = Field(
+        10, ge=1, le=5000, description="decision-boundary grid every k epochs (and the last)"
+    )
     grid_size: int = Field(50, ge=10, le=100, description="boundary grid is size x size")
     hist_bins: int = Field(20, ge=2, le=100, description="weight histogram bins")
 
 
-TOP_FIELDS = tuple(n for n in JobConfig.model_fields if n not in ("dataset", "model", "optimizer", "schedule"))
+TOP_FIELDS = tuple(
+    n for n in JobConfig.model_fields if n not in ("dataset", "model", "optimizer", "schedule")
+)
 
 
 class JobCreate(Strict):
     """Start a training run. An identical config (seeds included) that already succeeded is
     answered at once with that job (200) unless ``fresh`` is true."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"config": EXAMPLE_CONFIG, "fresh": False}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"config": EXAMPLE_CONFIG, "fresh": False}]}
+    )
 
     config: JobConfig
-    fresh: bool = Field(False, description="train again even if this exact config already succeeded")
+    fresh: bool = Field(
+        False, description="train again even if this exact config already succeeded"
+    )
     gpu: bool = Field(False, description="run on a GPU worker (same as config.device = 'cuda')")
 
 
@@ -306,7 +368,9 @@ class JobResult(BaseModel):
 class Job(BaseModel):
     id: str
     status: JobStatus
-    config: dict[str, Any] = Field(description="the config as compute validated it, defaults filled")
+    config: dict[str, Any] = Field(
+        description="the config as compute validated it, defaults filled"
+    )
     gpu: bool
     created: str
     started: str | None

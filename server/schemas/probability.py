@@ -11,16 +11,32 @@ from compute import prob
 from .common import Strict
 
 # = tuple(compute.prob.FAMILIES) and compute.prob.MC_TARGETS (tests/api/test_probability.py keeps them in sync)
-FamilyName = Literal["gaussian", "bernoulli", "binomial", "categorical", "uniform", "laplace", "beta", "poisson", "exponential"]
+FamilyName = Literal[
+    "gaussian",
+    "bernoulli",
+    "binomial",
+    "categorical",
+    "uniform",
+    "laplace",
+    "beta",
+    "poisson",
+    "exponential",
+]
 McTarget = Literal["pi", "exp_normal", "square_uniform"]
 
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1, description="random seed: same seed, same samples")]
 Prob = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 ParamValue = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
-ParamList = Annotated[list[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]], Field(min_length=1, max_length=prob.MAX_CLASSES)]
+ParamList = Annotated[
+    list[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]],
+    Field(min_length=1, max_length=prob.MAX_CLASSES),
+]
 Params = Annotated[
     dict[str, ParamValue | ParamList],
-    Field(max_length=4, description="the family's parameters, e.g. {mu, sigma}; categorical: {probs: [...]}"),
+    Field(
+        max_length=4,
+        description="the family's parameters, e.g. {mu, sigma}; categorical: {probs: [...]}",
+    ),
 ]
 
 
@@ -34,7 +50,9 @@ def _check_family(family: str, params: dict) -> None:
 class DistributionRequest(Strict):
     family: FamilyName = "gaussian"
     params: Params = Field(default_factory=dict)
-    n_samples: int = Field(1000, ge=1, le=prob.MAX_SAMPLES, description="samples drawn for the histogram")
+    n_samples: int = Field(
+        1000, ge=1, le=prob.MAX_SAMPLES, description="samples drawn for the histogram"
+    )
     seed: Seed = 0
 
     @model_validator(mode="after")
@@ -42,14 +60,26 @@ class DistributionRequest(Strict):
         _check_family(self.family, self.params)
         return self
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
-        {"family": "gaussian", "params": {"mu": 0, "sigma": 1}, "n_samples": 1000, "seed": 0}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "family": "gaussian",
+                    "params": {"mu": 0, "sigma": 1},
+                    "n_samples": 1000,
+                    "seed": 0,
+                }
+            ]
+        }
+    }
 
 
 class DistributionResponse(Strict):
     family: str
     discrete: bool
-    support: list[float] = Field(description="x grid (continuous) or the values k (discrete; categorical: 0…K−1)")
+    support: list[float] = Field(
+        description="x grid (continuous) or the values k (discrete; categorical: 0…K−1)"
+    )
     density: list[float | None] = Field(description="pdf, or pmf for discrete families")
     cdf: list[float | None]
     mean: float | None
@@ -92,8 +122,13 @@ class DiagnosticRequest(Strict):
     specificity: Prob = Field(0.95, description="P(− | healthy)")
     population: int = Field(1000, ge=10, le=10_000, description="people in the icon array")
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
-        {"prevalence": 0.01, "sensitivity": 0.9, "specificity": 0.95, "population": 1000}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"prevalence": 0.01, "sensitivity": 0.9, "specificity": 0.95, "population": 1000}
+            ]
+        }
+    }
 
 
 class Counts(Strict):
@@ -120,8 +155,13 @@ class CoinRequest(Strict):
     level: float = Field(0.95, ge=0.5, le=0.999, allow_inf_nan=False, description="credible level")
     resolution: int = Field(201, ge=11, le=501, description="grid points for the density")
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
-        {"alpha": 1, "beta": 1, "true_p": 0.7, "n_flips": 100, "seed": 0, "level": 0.95}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"alpha": 1, "beta": 1, "true_p": 0.7, "n_flips": 100, "seed": 0, "level": 0.95}
+            ]
+        }
+    }
 
 
 class CoinResponse(Strict):
@@ -132,7 +172,9 @@ class CoinResponse(Strict):
     lower: list[float | None]
     upper: list[float | None]
     x: list[float]
-    density: list[list[float | None]] = Field(description="density[t][i]: posterior after t flips at x[i]")
+    density: list[list[float | None]] = Field(
+        description="density[t][i]: posterior after t flips at x[i]"
+    )
 
 
 # ------------------------------------------------------------------------------ MLE
@@ -140,19 +182,25 @@ class CoinResponse(Strict):
 
 class MleGaussianRequest(Strict):
     mu: float = Field(1.0, ge=-100, le=100, allow_inf_nan=False, description="true μ of the data")
-    sigma: float = Field(2.0, ge=0.05, le=100, allow_inf_nan=False, description="true σ of the data")
+    sigma: float = Field(
+        2.0, ge=0.05, le=100, allow_inf_nan=False, description="true σ of the data"
+    )
     n_samples: int = Field(50, ge=2, le=10_000)
     seed: Seed = 0
     resolution: int = Field(81, ge=11, le=201)
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"mu": 1, "sigma": 2, "n_samples": 50, "seed": 0}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {"examples": [{"mu": 1, "sigma": 2, "n_samples": 50, "seed": 0}]}
+    }
 
 
 class MleGaussianResponse(Strict):
     samples: list[float]
     mu_grid: list[float]
     sigma_grid: list[float]
-    loglik: list[list[float | None]] = Field(description="loglik[i][j] = ℓ(mu_grid[j], sigma_grid[i])")
+    loglik: list[list[float | None]] = Field(
+        description="loglik[i][j] = ℓ(mu_grid[j], sigma_grid[i])"
+    )
     mle_mu: float
     mle_sigma: float = Field(description="the biased standard deviation √(Σ(xᵢ − x̄)²/n)")
     unbiased_sigma: float | None
@@ -161,13 +209,23 @@ class MleGaussianResponse(Strict):
 
 class MleLogisticRequest(Strict):
     w: float = Field(2.0, ge=-10, le=10, allow_inf_nan=False, description="true slope of the data")
-    b: float = Field(-0.5, ge=-10, le=10, allow_inf_nan=False, description="true intercept of the data")
+    b: float = Field(
+        -0.5, ge=-10, le=10, allow_inf_nan=False, description="true intercept of the data"
+    )
     n_samples: int = Field(60, ge=2, le=5000)
     seed: Seed = 0
     probe_w: float = Field(1.0, ge=-10, le=10, allow_inf_nan=False, description="slope to evaluate")
-    probe_b: float = Field(0.0, ge=-10, le=10, allow_inf_nan=False, description="intercept to evaluate")
+    probe_b: float = Field(
+        0.0, ge=-10, le=10, allow_inf_nan=False, description="intercept to evaluate"
+    )
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"w": 2, "b": -0.5, "n_samples": 60, "seed": 0, "probe_w": 1, "probe_b": 0}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"w": 2, "b": -0.5, "n_samples": 60, "seed": 0, "probe_w": 1, "probe_b": 0}
+            ]
+        }
+    }
 
 
 class MleLogisticResponse(Strict):
@@ -178,7 +236,9 @@ class MleLogisticResponse(Strict):
     w_grid: list[float]
     nll_curve: list[float] = Field(description="mean NLL over w_grid at b = mle_b")
     probe_nll: float = Field(description="−(1/n) log Π p(yᵢ | xᵢ) at the probe (w, b)")
-    probe_cross_entropy: float = Field(description="−(1/n) Σ [yᵢ log pᵢ + (1−yᵢ) log(1−pᵢ)] at the probe")
+    probe_cross_entropy: float = Field(
+        description="−(1/n) Σ [yᵢ log pᵢ + (1−yᵢ) log(1−pᵢ)] at the probe"
+    )
     probe_p: list[float] = Field(description="σ(w xᵢ + b) at the probe")
     mle_nll: float
 
@@ -200,8 +260,13 @@ class CltMeansRequest(Strict):
             raise ValueError(f"n × n_means must be at most 2000000; got {self.n * self.n_means}")
         return self
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [
-        {"family": "exponential", "params": {"rate": 1}, "n": 5, "n_means": 4000, "seed": 0}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"family": "exponential", "params": {"rate": 1}, "n": 5, "n_means": 4000, "seed": 0}
+            ]
+        }
+    }
 
 
 class CltMeansResponse(Strict):
@@ -217,10 +282,18 @@ class MinibatchRequest(Strict):
     n_data: int = Field(1000, ge=100, le=10_000)
     n_batches: int = Field(400, ge=20, le=2000, description="batches drawn per batch size")
     noise: float = Field(1.0, ge=0, le=10, allow_inf_nan=False)
-    max_batch: int = Field(512, ge=2, le=1024, description="largest batch size (powers of two up to it)")
+    max_batch: int = Field(
+        512, ge=2, le=1024, description="largest batch size (powers of two up to it)"
+    )
     seed: Seed = 0
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"n_data": 1000, "n_batches": 400, "noise": 1, "max_batch": 512, "seed": 0}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"n_data": 1000, "n_batches": 400, "noise": 1, "max_batch": 512, "seed": 0}
+            ]
+        }
+    }
 
 
 class MinibatchResponse(Strict):
@@ -245,10 +318,25 @@ class BiasVarianceRequest(Strict):
     @model_validator(mode="after")
     def _degree(self) -> BiasVarianceRequest:
         if self.degree > self.max_degree:
-            raise ValueError(f"degree must be <= max_degree; got degree={self.degree}, max_degree={self.max_degree}")
+            raise ValueError(
+                f"degree must be <= max_degree; got degree={self.degree}, max_degree={self.max_degree}"
+            )
         return self
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"max_degree": 15, "n_train": 30, "n_resamples": 200, "noise": 0.3, "seed": 0, "degree": 3}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "max_degree": 15,
+                    "n_train": 30,
+                    "n_resamples": 200,
+                    "noise": 0.3,
+                    "seed": 0,
+                    "degree": 3,
+                }
+            ]
+        }
+    }
 
 
 class BiasVarianceResponse(Strict):
@@ -275,7 +363,9 @@ class MonteCarloRequest(Strict):
     seed: Seed = 0
     n_repeats: int = Field(100, ge=10, le=200, description="independent runs for the error curve")
 
-    model_config = Strict.model_config | {"json_schema_extra": {"examples": [{"target": "pi", "n_samples": 10000, "seed": 0}]}}
+    model_config = Strict.model_config | {
+        "json_schema_extra": {"examples": [{"target": "pi", "n_samples": 10000, "seed": 0}]}
+    }
 
 
 class MonteCarloResponse(Strict):

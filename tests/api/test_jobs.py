@@ -22,8 +22,13 @@ TOKEN = "teacher-secret"
 EXAMPLE = {"config": S.EXAMPLE_CONFIG, "fresh": False}
 SMALL = {"dataset": {"name": "moons", "n_samples": 100}, "model": {"hidden": [4]}, "epochs": 3}
 # Runs for minutes unless stopped (torch backend, one example per step): for cancel and queue tests.
-LONG = {"dataset": {"name": "moons", "n_samples": 400}, "model": {"hidden": [8]}, "epochs": 5000,
-        "batch_size": 1, "backend": "torch"}
+LONG = {
+    "dataset": {"name": "moons", "n_samples": 400},
+    "model": {"hidden": [8]},
+    "epochs": 5000,
+    "batch_size": 1,
+    "backend": "torch",
+}
 TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
 
@@ -53,11 +58,16 @@ def submit(client, config: dict, **extra) -> str:
 
 
 def wait_status(client, job_id: str, statuses: tuple[str, ...], timeout: float) -> dict:
-    return wait_until(lambda: (j := job(client, job_id))["status"] in statuses and j, timeout,
-                      f"job {job_id} to be {statuses}")
+    return wait_until(
+        lambda: (j := job(client, job_id))["status"] in statuses and j,
+        timeout,
+        f"job {job_id} to be {statuses}",
+    )
 
 
-def read_events(client, job_id: str, last_id: int | None = None, stop_after: int | None = None) -> list[dict]:
+def read_events(
+    client, job_id: str, last_id: int | None = None, stop_after: int | None = None
+) -> list[dict]:
     """Parse the SSE stream into ``[{"id", "event", **data}]``; stop early after ``stop_after``."""
     headers = {"Last-Event-ID": str(last_id)} if last_id is not None else {}
     out, cur = [], {}
@@ -69,7 +79,9 @@ def read_events(client, job_id: str, last_id: int | None = None, stop_after: int
                 continue
             if line == "":
                 if "data" in cur:
-                    out.append({"id": int(cur["id"]), "event": cur["event"], **json.loads(cur["data"])})
+                    out.append(
+                        {"id": int(cur["id"]), "event": cur["event"], **json.loads(cur["data"])}
+                    )
                 cur = {}
                 if stop_after is not None and len(out) >= stop_after:
                     break
@@ -80,8 +92,14 @@ def read_events(client, job_id: str, last_id: int | None = None, stop_after: int
 
 
 def make_client(tmp_path, **settings) -> TestClient:
-    s = Settings(data_dir=tmp_path, start_jobs=True, local_workers=1, local_threads_per_worker=2,
-                 admin_token=TOKEN, **settings)
+    s = Settings(
+        data_dir=tmp_path,
+        start_jobs=True,
+        local_workers=1,
+        local_threads_per_worker=2,
+        admin_token=TOKEN,
+        **settings,
+    )
     return TestClient(create_app(s), raise_server_exceptions=False)
 
 
@@ -171,10 +189,18 @@ def test_identical_config_returns_the_stored_result(jc, example):
     r = jc.post("/api/v1/jobs", json=EXAMPLE)
     assert r.status_code == 200, r.text
     assert r.json() | {"url": None, "events_url": None} == {
-        "id": job_id, "status": "succeeded", "cached": True, "url": None, "events_url": None}
+        "id": job_id,
+        "status": "succeeded",
+        "cached": True,
+        "url": None,
+        "events_url": None,
+    }
     # The same run spelled with its defaults is the same run.
-    spelled = {**S.EXAMPLE_CONFIG, "model": {"kind": "mlp", "hidden": [16, 16], "activation": "tanh",
-                                             "dropout": 0.0}, "l1": 0.0}
+    spelled = {
+        **S.EXAMPLE_CONFIG,
+        "model": {"kind": "mlp", "hidden": [16, 16], "activation": "tanh", "dropout": 0.0},
+        "l1": 0.0,
+    }
     assert jc.post("/api/v1/jobs", json={"config": spelled}).json()["id"] == job_id
     # Another seed, or fresh, is a new run.
     other = jc.post("/api/v1/jobs", json={"config": {**S.EXAMPLE_CONFIG, "seed": 1, "epochs": 1}})
@@ -255,8 +281,13 @@ def test_listing_needs_the_teacher_token(jc, example):
 
 
 def test_unknown_ids_are_json_404(jc):
-    for method, path in [("GET", ""), ("DELETE", ""), ("GET", "/events"), ("GET", "/weights"),
-                         ("GET", "/history.csv")]:
+    for method, path in [
+        ("GET", ""),
+        ("DELETE", ""),
+        ("GET", "/events"),
+        ("GET", "/weights"),
+        ("GET", "/history.csv"),
+    ]:
         r = jc.request(method, f"/api/v1/jobs/no-such-job{path}")
         assert r.status_code == 404, (method, path)
         assert r.headers["content-type"].startswith("application/json") and r.json()["detail"]
@@ -309,15 +340,28 @@ def test_jobs_a_crashed_server_left_come_back_interrupted(tmp_path):
     from server.jobs import JobStore
 
     store = JobStore(tmp_path / "jobs.sqlite3")
-    store.insert({"id": "abc", "config": {}, "config_hash": "h", "gpu": False, "status": "queued",
-                  "created": 1.0, "events": [(1, "status", b'{"seq":1,"type":"status","status":"queued"}')]})
+    store.insert(
+        {
+            "id": "abc",
+            "config": {},
+            "config_hash": "h",
+            "gpu": False,
+            "status": "queued",
+            "created": 1.0,
+            "events": [(1, "status", b'{"seq":1,"type":"status","status":"queued"}')],
+        }
+    )
     store.update("abc", {"status": "running", "started": 2.0}, [(2, "status", b'{"seq":2}')])
     store.close()  # no clean stop: the server died here
     store = JobStore(tmp_path / "jobs.sqlite3")
     assert store.interrupt_unfinished(3.0) == 1
     row = store.get("abc")
     assert row["status"] == "interrupted" and row["finished"] == 3.0 and "running" in row["error"]
-    assert [(seq, kind) for seq, kind, _ in store.events("abc")] == [(1, "status"), (2, "status"), (3, "status")]
+    assert [(seq, kind) for seq, kind, _ in store.events("abc")] == [
+        (1, "status"),
+        (2, "status"),
+        (3, "status"),
+    ]
     assert store.interrupt_unfinished(4.0) == 0
     store.close()
 
@@ -326,6 +370,22 @@ def test_jobs_off_is_404_not_a_server_error(client):
     r = client.post("/api/v1/jobs", json={"config": SMALL})
     assert r.status_code == 404 and "MATHLENS_START_JOBS" in r.json()["detail"]
     assert client.get("/api/v1/jobs/x").status_code == 404
+
+
+def test_events_cross_the_cluster_as_compute_encodes_them():
+    """The job layer encodes compute's event dataclasses directly; same JSON as ``to_dict()``."""
+    import orjson
+
+    from compute.nn.config import TrainConfig
+    from compute.nn.train import Callbacks, train
+    from server.jobs import _json
+
+    seen = []
+    config = TrainConfig.from_dict({**SMALL, "boundary_every": 1, "step_every": 1})
+    result = train(config, Callbacks(on_step=seen.append, on_epoch=seen.append))
+    assert {type(e).__name__ for e in seen} == {"StepInfo", "EpochInfo"}
+    for e in [*seen, result]:
+        assert orjson.loads(_json(e)) == orjson.loads(orjson.dumps(e.to_dict())), type(e).__name__
 
 
 # -- the schema mirrors compute's registries ------------------------------------------------------
@@ -361,7 +421,11 @@ def _check(model, params: dict, skip: tuple[str, ...]) -> None:
     for name, p in params.items():
         info = fields[name]
         assert info.get_default(call_default_factory=True) == p.default, (model.__name__, name)
-        expect = {k: getattr(p, k) for k in ("low", "high", "min_len", "max_len") if getattr(p, k) is not None}
+        expect = {
+            k: getattr(p, k)
+            for k in ("low", "high", "min_len", "max_len")
+            if getattr(p, k) is not None
+        }
         if p.kind in ("choice", "bool"):
             expect = {}
         assert _bounds(info) == expect, (model.__name__, name)
@@ -379,7 +443,12 @@ def test_schema_mirrors_the_compute_registries():
     assert _literal(S.Activation) == list(M.ACTIVATIONS)
     assert _literal(S.OptimizerName) == list(C.OPTIMIZERS) == list(S.OPTIMIZER_MODELS)
     assert _literal(S.ScheduleName) == list(C.SCHEDULES) == list(S.SCHEDULE_MODELS)
-    for lit, names in [(S.Loss, C.LOSSES), (S.Device, C.DEVICES), (S.Dtype, C.DTYPES), (S.Backend, C.BACKENDS)]:
+    for lit, names in [
+        (S.Loss, C.LOSSES),
+        (S.Device, C.DEVICES),
+        (S.Dtype, C.DTYPES),
+        (S.Backend, C.BACKENDS),
+    ]:
         assert _literal(lit) == list(names)
     for name, spec in D.DATASETS.items():
         _check(S.DATASET_MODELS[name], spec.params, ("name",))
@@ -397,12 +466,14 @@ def test_schema_mirrors_the_compute_registries():
 
 # -- restarts (last: it stops the module's app) ----------------------------------------------
 
+
 def test_restart_keeps_finished_jobs_and_interrupts_unfinished(jc, jobs_dir, example):
     """Last in the module: stops the module's app with a job running, starts another on its data."""
     done, before = example
     left = submit(jc, {**LONG, "seed": 123})
     wait_status(jc, left, ("running",), 60)
-    jc.__exit__(None, None, None)  # shutdown: the running job is interrupted, its worker told to stop
+    # Shut down: the running job is interrupted and its worker told to stop.
+    jc.__exit__(None, None, None)
     with make_client(jobs_dir) as c:
         j = job(c, done)
         assert j["status"] == "succeeded" and j["result"]["test_accuracy"] >= 0.95

@@ -29,21 +29,32 @@ def test_distribution_happy_path_and_seed(client):
 
 
 def test_categorical_support_is_class_indices(client):
-    r = client.post(f"{P}/distribution", json={"family": "categorical", "params": {"probs": [0.2, 0.5, 0.3]}, "n_samples": 50, "seed": 1})
+    r = client.post(
+        f"{P}/distribution",
+        json={
+            "family": "categorical",
+            "params": {"probs": [0.2, 0.5, 0.3]},
+            "n_samples": 50,
+            "seed": 1,
+        },
+    )
     d = r.json()
     assert d["support"] == [0, 1, 2] and d["density"] == pytest.approx([0.2, 0.5, 0.3])
     assert d["entropy_nats"] == pytest.approx(stats.entropy([0.2, 0.5, 0.3]), abs=1e-12)
     assert set(d["samples"]) <= {0, 1, 2}
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"family": "gaussian", "params": {"mu": 0, "sigma": -1}}, "params.sigma"),
-    ({"family": "beta", "params": {"alpha": 0.01, "beta": 2}}, "params.alpha"),
-    ({"family": "categorical", "params": {"probs": [0.3, 0.3]}}, "params.probs"),
-    ({"family": "gaussian", "n_samples": 100_001}, "n_samples"),
-    ({"family": "cauchy"}, "family"),
-    ({"family": "poisson", "params": {"rate": 0}}, "params.rate"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"family": "gaussian", "params": {"mu": 0, "sigma": -1}}, "params.sigma"),
+        ({"family": "beta", "params": {"alpha": 0.01, "beta": 2}}, "params.alpha"),
+        ({"family": "categorical", "params": {"probs": [0.3, 0.3]}}, "params.probs"),
+        ({"family": "gaussian", "n_samples": 100_001}, "n_samples"),
+        ({"family": "cauchy"}, "family"),
+        ({"family": "poisson", "params": {"rate": 0}}, "params.rate"),
+    ],
+)
 def test_distribution_422_names_the_field(client, body, field):
     r = client.post(f"{P}/distribution", json=body)
     assert r.status_code == 422, r.text
@@ -57,10 +68,15 @@ def test_families_lists_every_family(client):
 
 
 def test_bayes_diagnostic_and_coin(client):
-    r = client.post(f"{P}/bayes/diagnostic", json={"prevalence": 0.02, "sensitivity": 0.8, "specificity": 0.9})
+    r = client.post(
+        f"{P}/bayes/diagnostic", json={"prevalence": 0.02, "sensitivity": 0.8, "specificity": 0.9}
+    )
     assert r.json()["ppv"] == pytest.approx(0.016 / (0.016 + 0.098))
     assert sum(r.json()["counts"].values()) == 1000
-    r = client.post(f"{P}/bayes/coin", json={"alpha": 2, "beta": 2, "true_p": 0.7, "n_flips": 40, "seed": 3, "level": 0.9})
+    r = client.post(
+        f"{P}/bayes/coin",
+        json={"alpha": 2, "beta": 2, "true_p": 0.7, "n_flips": 40, "seed": 3, "level": 0.9},
+    )
     d = r.json()
     h = sum(d["flips"])
     assert d["alpha"][-1] == 2 + h and d["beta"][-1] == 2 + 40 - h
@@ -73,12 +89,19 @@ def test_bayes_diagnostic_and_coin(client):
 
 
 def test_mle_endpoints(client):
-    d = client.post(f"{P}/mle/gaussian", json={"mu": 1, "sigma": 2, "n_samples": 200, "seed": 0}).json()
+    d = client.post(
+        f"{P}/mle/gaussian", json={"mu": 1, "sigma": 2, "n_samples": 200, "seed": 0}
+    ).json()
     x = np.array(d["samples"])
     assert d["mle_mu"] == pytest.approx(x.mean()) and d["mle_sigma"] == pytest.approx(x.std(ddof=0))
-    assert d["max_loglik"] == pytest.approx(stats.norm(x.mean(), x.std()).logpdf(x).sum(), rel=1e-10)
+    assert d["max_loglik"] == pytest.approx(
+        stats.norm(x.mean(), x.std()).logpdf(x).sum(), rel=1e-10
+    )
     assert np.nanmax(np.array(d["loglik"], float)) <= d["max_loglik"] + 1e-9
-    d = client.post(f"{P}/mle/logistic", json={"w": 2, "b": -0.5, "n_samples": 100, "seed": 1, "probe_w": 1, "probe_b": 0.2}).json()
+    d = client.post(
+        f"{P}/mle/logistic",
+        json={"w": 2, "b": -0.5, "n_samples": 100, "seed": 1, "probe_w": 1, "probe_b": 0.2},
+    ).json()
     assert d["probe_nll"] == pytest.approx(d["probe_cross_entropy"], rel=1e-12)
     assert d["mle_nll"] <= min(d["nll_curve"]) + 1e-12
     bad = client.post(f"{P}/mle/gaussian", json={"sigma": 0})
@@ -86,7 +109,10 @@ def test_mle_endpoints(client):
 
 
 def test_clt_and_minibatch(client):
-    d = client.post(f"{P}/clt/means", json={"family": "exponential", "params": {"rate": 2}, "n": 30, "n_means": 3000, "seed": 0}).json()
+    d = client.post(
+        f"{P}/clt/means",
+        json={"family": "exponential", "params": {"rate": 2}, "n": 30, "n_means": 3000, "seed": 0},
+    ).json()
     assert d["mean"] == 0.5 and d["sd"] == pytest.approx(0.5 / np.sqrt(30))
     assert np.std(d["means"]) == pytest.approx(d["sd"], rel=0.06)
     bad = client.post(f"{P}/clt/means", json={"family": "exponential", "n": 1000, "n_means": 20000})
@@ -99,7 +125,9 @@ def test_clt_and_minibatch(client):
 
 
 def test_bias_variance_and_monte_carlo(client):
-    d = client.post(f"{P}/bias-variance", json={"max_degree": 10, "n_resamples": 300, "degree": 4, "n_show": 5}).json()
+    d = client.post(
+        f"{P}/bias-variance", json={"max_degree": 10, "n_resamples": 300, "degree": 4, "n_show": 5}
+    ).json()
     tot = np.array(d["bias2"]) + np.array(d["variance"]) + d["noise"]
     np.testing.assert_allclose(tot, d["test_error"], rtol=0.08)
     assert len(d["fits"]) == 5 and len(d["fits"][0]) == len(d["x_test"])

@@ -46,9 +46,10 @@ def server_url(tmp_path_factory):
     yield url
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

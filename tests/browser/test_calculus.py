@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 
 def ready(page, url):
-    page.goto(url)
+    page.goto(url, wait_until="commit")  # the wait below (60 s) bounds it, on a busy CI machine too
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
 
 

@@ -18,8 +18,11 @@ SMALL = "?function=rosenbrock&steps=60&schedule=constant&opt0_name=sgd&opt0_lr=0
 
 
 def open_lab(page, server_url, query: str = "", *, paused: bool = True):
-    page.goto(server_url + LAB + query)
-    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    # Not waiting for "load": on a busy machine parsing Plotly.js alone can take half a minute.
+    # The page says when it has drawn (data-ready); that is the signal that matters.
+    page.set_default_timeout(60_000)
+    page.goto(server_url + LAB + query, wait_until="commit")
+    page.wait_for_selector("body[data-ready='1']", timeout=120_000)
     if paused and page.get_attribute("#player", "data-playing") == "1":
         page.click("#player .pl-play")
     return page

@@ -38,3 +38,26 @@ def test_kl_vae_sigma_slider(page, server_url):
     page.wait_for_function("() => document.getElementById('vae').data[1].x[0] === 2")
     assert data(page, "vae", 1)[0] == pytest.approx(0.5 * (4 - 1) - math.log(2), rel=1e-9)
     assert "sigma_p=2" in page.url
+
+
+def test_entropy_coin_and_categorical(page, server_url):
+    ready(page, server_url + "/labs/entropy?coin=0.5&p=1,1,1,1,1,1,1,1,1,1")
+    assert float(page.locator("#bernoulli").get_attribute("data-h")) == pytest.approx(1.0)
+    assert float(page.locator("#stats").get_attribute("data-bits")) == pytest.approx(math.log2(10))
+    page.locator("input[name=coin]").fill("0.9")
+    page.wait_for_function("() => document.getElementById('bernoulli').data[1].x[0] === 0.9")
+    assert data(page, "bernoulli", 1)[0] == pytest.approx(0.468996, abs=1e-6)
+    page.click("#preset-onehot")
+    page.wait_for_function("() => Number(document.getElementById('stats').dataset.bits) === 0")
+    assert "coin=0.9" in page.url and "p=1,0,0" in page.url
+
+
+def test_softmax_temperature_raises_entropy(page, server_url):
+    ready(page, server_url + "/labs/softmax?logits=2,1,0&temperature=1&label=0")
+    e = [math.exp(v) for v in (2, 1, 0)]
+    assert data(page, "probs", 0) == pytest.approx([v / sum(e) for v in e], rel=1e-12)
+    h1 = float(page.locator("#entropy-t").get_attribute("data-h"))
+    page.locator("input[name=temperature]").fill("10")
+    page.wait_for_function(f"() => Number(document.getElementById('entropy-t').dataset.h) > {h1}")
+    assert "temperature=10" in page.url
+    assert max(data(page, "probs", 0)) < 0.4

@@ -11,8 +11,16 @@ CASES = [
     ("gaussian", {"mu": 1.5, "sigma": 2.0}, lambda p: stats.norm(p["mu"], p["sigma"])),
     ("bernoulli", {"p": 0.3}, lambda p: stats.bernoulli(p["p"])),
     ("binomial", {"n": 20, "p": 0.35}, lambda p: stats.binom(p["n"], p["p"])),
-    ("categorical", {"probs": [0.1, 0.2, 0.3, 0.4]}, lambda p: stats.rv_discrete(values=(np.arange(4), p["probs"]))),
-    ("uniform", {"low": -2.0, "high": 3.0}, lambda p: stats.uniform(p["low"], p["high"] - p["low"])),
+    (
+        "categorical",
+        {"probs": [0.1, 0.2, 0.3, 0.4]},
+        lambda p: stats.rv_discrete(values=(np.arange(4), p["probs"])),
+    ),
+    (
+        "uniform",
+        {"low": -2.0, "high": 3.0},
+        lambda p: stats.uniform(p["low"], p["high"] - p["low"]),
+    ),
     ("laplace", {"mu": 0.5, "b": 1.5}, lambda p: stats.laplace(p["mu"], p["b"])),
     ("beta", {"alpha": 2.5, "beta": 0.7}, lambda p: stats.beta(p["alpha"], p["beta"])),
     ("poisson", {"rate": 7.5}, lambda p: stats.poisson(p["rate"])),
@@ -41,14 +49,17 @@ def test_poisson_large_rate_entropy():
     assert r.entropy_nats == pytest.approx(float(stats.poisson(300).entropy()), abs=1e-9)
 
 
-@pytest.mark.parametrize(("family", "params", "msg"), [
-    ("gaussian", {"mu": 0, "sigma": 0}, "params.sigma must be in [0.01, 100]"),
-    ("categorical", {"probs": [0.5, 0.6]}, "params.probs must sum to 1"),
-    ("categorical", {"probs": [1.5, -0.5]}, "params.probs must be finite and >= 0"),
-    ("uniform", {"low": 2, "high": 1}, "params.high must be > params.low"),
-    ("binomial", {"n": 2.5, "p": 0.5}, "params.n must be an integer"),
-    ("gaussian", {"rate": 1}, "params.rate is not a parameter"),
-])
+@pytest.mark.parametrize(
+    ("family", "params", "msg"),
+    [
+        ("gaussian", {"mu": 0, "sigma": 0}, "params.sigma must be in [0.01, 100]"),
+        ("categorical", {"probs": [0.5, 0.6]}, "params.probs must sum to 1"),
+        ("categorical", {"probs": [1.5, -0.5]}, "params.probs must be finite and >= 0"),
+        ("uniform", {"low": 2, "high": 1}, "params.high must be > params.low"),
+        ("binomial", {"n": 2.5, "p": 0.5}, "params.n must be an integer"),
+        ("gaussian", {"rate": 1}, "params.rate is not a parameter"),
+    ],
+)
 def test_bad_params_name_the_field(family, params, msg):
     with pytest.raises(ValueError, match=msg.replace("[", r"\[").replace("]", r"\]")):
         prob.check_params(family, params)
@@ -59,7 +70,12 @@ def test_diagnostic_matches_bayes_rule():
     ppv = 0.9 * 0.01 / (0.9 * 0.01 + 0.05 * 0.99)
     assert r["ppv"] == pytest.approx(ppv, rel=1e-12)
     c = r["counts"]
-    assert c == {"true_positive": 9, "false_negative": 1, "false_positive": 50, "true_negative": 940}
+    assert c == {
+        "true_positive": 9,
+        "false_negative": 1,
+        "false_positive": 50,
+        "true_negative": 940,
+    }
 
 
 def test_coin_updates_conjugate_and_ppf():
@@ -77,7 +93,9 @@ def test_coin_updates_conjugate_and_ppf():
 def test_gaussian_mle_is_mean_and_biased_std_and_maximizes_surface():
     x = np.random.default_rng(0).normal(2, 3, 500)
     mu, sd = prob.gaussian_mle(x)
-    assert mu == pytest.approx(x.mean()) and sd == pytest.approx(np.sqrt(((x - x.mean()) ** 2).sum() / 500))
+    assert mu == pytest.approx(x.mean()) and sd == pytest.approx(
+        np.sqrt(((x - x.mean()) ** 2).sum() / 500)
+    )
     mus, sds = np.linspace(0, 4, 81), np.linspace(2, 4, 81)
     L = prob.gaussian_loglik_surface(x, mus, sds)
     ref = np.array([[stats.norm(m, s).logpdf(x).sum() for m in mus[::20]] for s in sds[::20]])
@@ -89,8 +107,11 @@ def test_logistic_nll_is_torch_bce_with_logits_and_mle_zeroes_gradient():
     x, y = prob.logistic_data(400, 1.7, -0.4, 5)
     for w, b in [(0.0, 0.0), (1.7, -0.4), (-3.0, 2.0)]:
         ref = torch.nn.functional.binary_cross_entropy_with_logits(
-            torch.tensor(w * x + b, dtype=torch.float64), torch.tensor(y, dtype=torch.float64))
-        assert prob.logistic_nll(x, y, np.array(w), np.array(b)) == pytest.approx(ref.item(), rel=1e-12)
+            torch.tensor(w * x + b, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+        )
+        assert prob.logistic_nll(x, y, np.array(w), np.array(b)) == pytest.approx(
+            ref.item(), rel=1e-12
+        )
     w, b = prob.logistic_mle(x, y)
     p = 1 / (1 + np.exp(-(w * x + b)))
     assert abs(((p - y) * x).mean()) < 1e-5 and abs((p - y).mean()) < 1e-5
@@ -110,11 +131,15 @@ def test_clt_means_and_minibatch_variance():
     assert m.std() == pytest.approx(0.5 / np.sqrt(50), rel=0.05)
     assert abs(stats.skew(m) - 2 / np.sqrt(50)) < 0.15
     th, srt = prob.normal_qq(m, 0.5, 0.5 / np.sqrt(50))
-    np.testing.assert_allclose(th, stats.norm(0.5, 0.5 / np.sqrt(50)).ppf((np.arange(1, 4001) - 0.5) / 4000))
+    np.testing.assert_allclose(
+        th, stats.norm(0.5, 0.5 / np.sqrt(50)).ppf((np.arange(1, 4001) - 0.5) / 4000)
+    )
     r = prob.minibatch_variance(np.array([1, 4, 16, 64]), n_batches=2000, seed=0)
     # E‖ĝ_B − ∇L‖² = tr Σ / B exactly (draws with replacement); 2000 batches: ~25% noise at B = 1
     np.testing.assert_allclose(r["measured"], r["theory"], rtol=0.3)
-    assert np.polyfit(np.log([1, 4, 16, 64]), np.log(r["measured"]), 1)[0] == pytest.approx(-1, abs=0.1)
+    assert np.polyfit(np.log([1, 4, 16, 64]), np.log(r["measured"]), 1)[0] == pytest.approx(
+        -1, abs=0.1
+    )
 
 
 def test_bias_variance_decomposition_adds_up():
@@ -125,4 +150,6 @@ def test_bias_variance_decomposition_adds_up():
     assert r["variance"][12] > r["variance"][3]  # high degree overfits
     # degree-d least squares equals numpy.polyfit on one resample
     y = r["y_first"]
-    np.testing.assert_allclose(r["fits"][3, 0], np.polyval(np.polyfit(r["x"], y, 3), r["x_test"]), atol=1e-9)
+    np.testing.assert_allclose(
+        r["fits"][3, 0], np.polyval(np.polyfit(r["x"], y, 3), r["x_test"]), atol=1e-9
+    )

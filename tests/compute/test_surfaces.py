@@ -29,17 +29,15 @@ SYMPY = {
 TORCH = {
     "quadratic": lambda x, y, k: 0.5 * (x**2 + k * y**2),
     "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
-    "beale": lambda x, y: (1.5 - x + x * y) ** 2
-    + (2.25 - x + x * y**2) ** 2
-    + (2.625 - x + x * y**3) ** 2,
+    "beale": lambda x, y: (
+        (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+    ),
     "himmelblau": lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
     "saddle": lambda x, y: x**2 - y**2,
     "booth": lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
-    "rastrigin": lambda x, y: 20
-    + x**2
-    - 10 * torch.cos(2 * math.pi * x)
-    + y**2
-    - 10 * torch.cos(2 * math.pi * y),
+    "rastrigin": lambda x, y: (
+        20 + x**2 - 10 * torch.cos(2 * math.pi * x) + y**2 - 10 * torch.cos(2 * math.pi * y)
+    ),
 }
 
 NAMES = list(FUNCTIONS)
@@ -60,7 +58,13 @@ def _points(obj: Objective, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_registry_is_the_brief():
     assert NAMES == [
-        "quadratic", "rosenbrock", "beale", "himmelblau", "saddle", "booth", "rastrigin",
+        "quadratic",
+        "rosenbrock",
+        "beale",
+        "himmelblau",
+        "saddle",
+        "booth",
+        "rastrigin",
     ]
     for name, spec in FUNCTIONS.items():
         assert spec.name == name and spec.latex and spec.description
