@@ -283,13 +283,13 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "step_size": ParamSpec(100, 1, MAX_STEPS, "steps between decays", kind="int"),
             "gamma": ParamSpec(0.5, 0.0, 1.0, "decay factor", lo_open=True),
         },
-        r"\gamma_t = \gamma\cdot g^{\lfloor t / s \rfloor}",
+        r"\gamma_t = \gamma\cdot \mathrm{gamma}^{\lfloor t / \mathrm{step\_size} \rfloor}",
         "Multiply lr by gamma every step_size steps (StepLR).",
     ),
     "exponential": ScheduleSpec(
         "exponential",
         {"gamma": ParamSpec(0.99, 0.0, 1.0, "decay factor per step", lo_open=True)},
-        r"\gamma_t = \gamma\cdot g^{t}",
+        r"\gamma_t = \gamma\cdot \mathrm{gamma}^{t}",
         "Multiply lr by gamma every step (ExponentialLR).",
     ),
     "cosine": ScheduleSpec(

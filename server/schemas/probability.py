@@ -155,6 +155,15 @@ class CoinRequest(Strict):
     level: float = Field(0.95, ge=0.5, le=0.999, allow_inf_nan=False, description="credible level")
     resolution: int = Field(201, ge=11, le=501, description="grid points for the density")
 
+    @model_validator(mode="after")
+    def _budget(self) -> CoinRequest:
+        # one density row per frame: keep the reply to ~250k numbers
+        if (self.n_flips + 1) * self.resolution > 250_000:
+            raise ValueError(
+                f"(n_flips + 1) × resolution must be at most 250000; got {(self.n_flips + 1) * self.resolution}"
+            )
+        return self
+
     model_config = Strict.model_config | {
         "json_schema_extra": {
             "examples": [

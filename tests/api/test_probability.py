@@ -84,6 +84,8 @@ def test_bayes_diagnostic_and_coin(client):
     assert len(d["density"]) == 41
     bad = client.post(f"{P}/bayes/diagnostic", json={"prevalence": 1.5})
     assert bad.status_code == 422 and "prevalence" in bad.json()["message"]
+    bad = client.post(f"{P}/bayes/coin", json={"n_flips": 1000, "resolution": 501})
+    assert bad.status_code == 422 and "n_flips" in bad.json()["message"]
     bad = client.post(f"{P}/bayes/coin", json={"n_flips": 5000})
     assert bad.status_code == 422 and "n_flips" in bad.json()["message"]
 

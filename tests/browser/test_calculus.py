@@ -32,8 +32,11 @@ def test_backprop_typed_expression_and_player(page, server_url):
     page.locator("#expression").fill("x*y*z")
     page.wait_for_function("() => document.getElementById('grad-text').textContent.includes('∂f/∂z = 2')")
     assert "expression=x*y*z" in page.url.replace("%2A", "*")
-    page.locator("#player .pl-scrub").fill("1")
+    page.locator("#player .pl-back").click()  # pauses; then step from the start
+    page.keyboard.press("Home")
+    page.locator("#player .pl-fwd").click()
     page.wait_for_function("() => document.getElementById('live').textContent.includes('full gradient')")
+    assert page.locator("#player").get_attribute("data-frame") == "1"
     page.locator("#expression").fill("x*(")
     page.wait_for_function("() => document.getElementById('expr-error').textContent.includes('expression')")
     # the 422 is provoked on purpose: the browser logs it; nothing else may appear

@@ -536,6 +536,15 @@ def test_registry_matches_torch_defaults():
         assert spec.latex and spec.description
 
 
+def test_latex_renders_to_mathml():
+    from latex2mathml.converter import convert
+
+    for spec in OPTIMIZERS.values():
+        assert "merror" not in convert(spec.update_latex), spec.name
+    for spec in SCHEDULES.values():
+        assert "merror" not in convert(spec.latex), spec.name
+
+
 def test_numpy_engine_is_silent_on_overflow():
     # numpy warnings would be errors under pytest; divergence must stay data
     obj = Objective(

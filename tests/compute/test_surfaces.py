@@ -128,6 +128,15 @@ def test_minima_are_stationary_with_known_values(name):
         assert fxx * fyy - fxy**2 < 0
 
 
+def test_latex_renders_to_mathml():
+    from latex2mathml.converter import convert
+
+    for name, spec in FUNCTIONS.items():
+        obj = get_function(name)
+        for tex in (spec.latex, obj.latex, *obj.gradient_latex):
+            assert "merror" not in convert(tex), (name, tex)
+
+
 def test_minima_counts():
     assert len(get_function("himmelblau").minima) == 4
     assert get_function("saddle").minima == ()
