@@ -302,6 +302,7 @@ function renderFunctionDetails() {
   }
   const f = FN[S.fn];
   formula.innerHTML = f.mathml;
+  fitMath(formula);
   $("#fn-desc").textContent = f.description;
   for (const p of f.params) {
     const fld = sliderField({
@@ -607,6 +608,12 @@ function splitMath(container) {
   }));
 }
 
+/** Shrinks a formula's font (down to 70 %) until it fits its box, instead of clipping it. */
+function fitMath(box) {
+  box.style.fontSize = "";
+  for (let size = 100; size > 70 && box.scrollWidth > box.clientWidth + 1; size -= 5) box.style.fontSize = `${size - 5}%`;
+}
+
 function mathNode(mathml) {
   const span = el("span", { class: "math-inline" });
   span.innerHTML = mathml;
@@ -744,7 +751,7 @@ function prepareData(resp, opts, body) {
 // ------------------------------------------------------------------ drawing
 
 function pathArrays(list, k, stride, lift) {
-  const xs = [], ys = [], zs = [], cd = [];
+  const xs = [], ys = [], zs = [];
   for (const t of list) {
     const end = Math.min(k, t.x.length - 1);
     for (let j = 0; j <= end; j += stride) {
@@ -757,7 +764,6 @@ function pathArrays(list, k, stride, lift) {
     }
     xs.push(null); ys.push(null);
     if (lift) zs.push(null);
-    cd.push(t.start);
   }
   return lift ? { x: xs, y: ys, z: zs } : { x: xs, y: ys };
 }
@@ -801,7 +807,7 @@ function contourFigure(k) {
       d = e < 0 ? 0 : 10 ** e;
       const t = Math.log10(1 + d);
       if (t > Math.log10(1 + SURF.fmax - SURF.fmin) + 1e-9) break;
-      vals.push(t); text.push(short(SURF.fmin + d));
+      vals.push(t); text.push(fmt(SURF.fmin + d, d === 0 ? 2 : 3));
     }
     Object.assign(colorbar, { tickvals: vals, ticktext: text, title: { text: "f (log)", side: "top" } });
   }
@@ -995,17 +1001,23 @@ function update3d(k) {
     });
 }
 
-let frameQueued = false;
+let frameBusy = false;
 let pendingFrame = 0;
+let lastDrawn = -1;
+let lastData = null;
 
 function onFrame(k) {
-  // Coalesce: at most one plot update per animation frame, always the newest step.
+  // Draw at once, but at most once per animation frame (a dragged scrubber fires faster than
+  // the screen refreshes); a step that arrives meanwhile is drawn on the next frame.
   pendingFrame = k;
-  if (frameQueued) return;
-  frameQueued = true;
+  if (frameBusy) return;
+  frameBusy = true;
+  drawFrame(k);
+  lastDrawn = k;
+  lastData = D;
   requestAnimationFrame(() => {
-    frameQueued = false;
-    drawFrame(pendingFrame);
+    frameBusy = false;
+    if (pendingFrame !== lastDrawn || lastData !== D) onFrame(pendingFrame);
   });
 }
 
@@ -1243,7 +1255,8 @@ function updateReadout(k) {
   const t = D.byOpt[0] && D.byOpt[0][0];
   if (live && t) {
     const j = Math.min(k, t.good);
-    live.textContent = `${D.labels[0]}, start 1, step ${j}: θ = (${short(t.x[j])}, ${short(t.y[j])}), f(θ) = ${short(t.loss[j])}, ‖∇f(θ)‖ = ${short(t.grad_norm[j])}, γ = ${short(t.lr[j])}`;
+    const dead = t.diverged && k > t.good ? ` — diverged at step ${t.diverged_at}` : "";
+    live.textContent = `${D.labels[0]}, start 1, step ${j}: θ = (${short(t.x[j])}, ${short(t.y[j])}), f(θ) = ${short(t.loss[j])}, ‖∇f(θ)‖ = ${short(t.grad_norm[j])}, γ = ${short(t.lr[j])}${dead}`;
   }
 }
 
