@@ -11,7 +11,7 @@ from .common import FiniteFloat, Strict
 
 FunctionName = Literal["quadratic", "rosenbrock", "beale", "himmelblau", "saddle", "booth", "rastrigin"]
 
-Lr = Annotated[float, Field(gt=0, le=10, allow_inf_nan=False, description="learning rate η", json_schema_extra={"log": True})]
+Lr = Annotated[float, Field(gt=0, le=10, allow_inf_nan=False, description="learning rate γ", json_schema_extra={"log": True})]
 Beta = Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
 WeightDecay = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="L2 penalty λ")]
 Eps = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, description="ε added to the denominator", json_schema_extra={"log": True})]

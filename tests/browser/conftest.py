@@ -94,6 +94,9 @@ class PageWatch:
                 self.errors.append(f"outside request: {req.url}")
 
         def on_failed(req):
+            # A fetch aborted on purpose (AbortController, or leaving the page) is not a failure.
+            if "ERR_ABORTED" in (req.failure or ""):
+                return
             self.errors.append(f"failed request: {req.url} {req.failure}")
 
         def on_response(resp):
