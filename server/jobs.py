@@ -653,16 +653,16 @@ class JobService:
             row = await self._db(self.store.find_succeeded, h)
             if row is not None:
                 return Job.from_row(row), True
-        if len(self.active) >= self.settings.queue_limit:
+        if not self._ready.is_set() and self.connect_error:
+            raise JobsUnavailable(self.connect_error)
+        if gpu and self._ready.is_set() and (why := await self._no_gpu()):
+            raise ConfigError(("config", "device"), why)
+        if len(self.active) >= self.settings.queue_limit:  # no await from here to the slot taken
             raise QueueFull(
                 f"{len(self.active)} jobs are queued or running (queue_limit = "
                 f"{self.settings.queue_limit}); try again later",
                 self.retry_after(),
             )
-        if not self._ready.is_set() and self.connect_error:
-            raise JobsUnavailable(self.connect_error)
-        if gpu and self._ready.is_set() and (why := await self._no_gpu()):
-            raise ConfigError(("config", "device"), why)
         job = Job(
             id=secrets.token_urlsafe(16),
             config=config,
