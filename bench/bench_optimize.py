@@ -320,5 +320,36 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats and steps")
     ap.add_argument("--no-compile", action="store_true", help="skip the cold-compile timing")
+    ap.add_argument("--no-app", action="store_true", help="skip the end-to-end rows through the app")
     args = ap.parse_args()
-    run(quick=args.quick, with_compile=not args.no_compile)
+    if args.no_app:
+        run(quick=args.quick, with_compile=not args.no_compile)
+    else:
+        import warnings
+
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+
+        from server.app import create_app
+        from server.config import Settings
+
+        with TestClient(create_app(Settings(start_jobs=False))) as client:
+
+            def post(body: dict) -> Any:
+                # request in, JSON out: the body a page sends, the parsed response it gets
+                r = client.post("/api/v1/optimize", json={**body, "function": {"name": body["function"]}})
+                r.raise_for_status()
+                return r.json()
+
+            run(app_client=post, quick=args.quick, with_compile=not args.no_compile)
+            body = {"function": {"name": "rosenbrock"}, "x_range": [-2, 2], "y_range": [-1, 3], "resolution": 1000}
+            for enc in ("identity", "gzip"):
+                client.post("/api/v1/surface", json=body, headers={"accept-encoding": enc})
+                ts = []
+                for _ in range(3):
+                    t = time.perf_counter()
+                    r = client.post("/api/v1/surface", json=body, headers={"accept-encoding": enc})
+                    r.json()
+                    ts.append(time.perf_counter() - t)
+                print(f"\n/surface 1000x1000 end to end ({enc}): best of 3 {min(ts) * 1e3:.0f} ms, "
+                      f"{len(r.content) / 1e6:.1f} MB on the wire")
