@@ -24,7 +24,7 @@ test: install-dev
 	VENV=$(VENV) bash scripts/test.sh
 
 bench: install-dev
-	$(BIN)/python bench/run_all.py
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
