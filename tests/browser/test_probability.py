@@ -56,13 +56,17 @@ def test_bayes_prevalence_and_player(page, server_url):
         "() => document.getElementById('bayes-words').innerText.includes('0.8182')"
     )
     assert page.locator("#icons span.tp").count() == 180
-    page.locator("#player .pl-scrub").fill("0")
     page.wait_for_function(
-        "() => document.getElementById('posterior').data[2].name === 'posterior after 0 flips'"
+        "() => { const s = document.querySelector('#player .pl-scrub'); s.value = '0';"
+        " s.dispatchEvent(new Event('input', {bubbles: true}));"
+        " return document.getElementById('posterior').data[2].name === 'posterior after 0 flips'; }",
+        timeout=60_000,
     )
-    page.locator("#player .pl-scrub").fill("50")
     page.wait_for_function(
-        "() => document.getElementById('posterior').data[2].name === 'posterior after 50 flips'"
+        "() => { const s = document.querySelector('#player .pl-scrub'); s.value = '50';"
+        " s.dispatchEvent(new Event('input', {bubbles: true}));"
+        " return document.getElementById('posterior').data[2].name === 'posterior after 50 flips'; }",
+        timeout=60_000,
     )
     assert "prevalence=0.2" in page.url
 
