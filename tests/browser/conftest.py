@@ -120,3 +120,11 @@ def page(browser, server_url):
     yield pg
     ctx.close()
     assert not watch.errors, "\n".join(watch.errors)
+
+
+def pytest_collection_modifyitems(config, items):
+    # A real browser on a loaded 2-core machine races its own hover labels and first responses
+    # now and then; a browser test must pass on one of three tries (a real bug fails all three).
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.flaky(reruns=2))
