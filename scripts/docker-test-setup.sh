@@ -7,6 +7,8 @@
 #   4. build/wheelhouse: wheels of every runtime dependency, at the versions of this checkout's
 #      venv, so the image installs offline (rebuilt only when the dependency list changes).
 # MATHLENS_SKIP_DOCKER=1 skips it all (and tests/test_docker.py skips too).
+# Exit status 3: this machine cannot run a Docker daemon at all (no root, or dockerd refuses to
+# start, as in an unprivileged container); tests/test_docker.py then skips and says why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +19,12 @@ fi
 PY="${VENV:-.venv}/bin/python"
 [ -x "$PY" ] || PY="$(command -v python3.11 || command -v python3)"
 SUDO=""
-[ "$(id -u)" != 0 ] && SUDO="sudo"
+if [ "$(id -u)" != 0 ]; then
+  if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else echo "not root and no password-less sudo" >&2; exit 3; fi
+fi
 # pytest's fixture and scripts/test.sh may both run this: one at a time.
 exec 9>"${TMPDIR:-/tmp}/mathlens-docker-setup.lock"
-flock -w 1800 9
+flock -w 900 9 || { echo "another docker-test-setup.sh held the lock for 900 s" >&2; exit 1; }
 
 # 1. Packages.
 need=()
@@ -35,21 +39,22 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # 2. The daemon.
-if ! $SUDO docker info >/dev/null 2>&1; then
+if ! timeout 20 $SUDO docker info >/dev/null 2>&1; then
   echo "== starting dockerd (log: /var/log/mathlens-dockerd.log)"
-  if [ -d /run/systemd/system ] && $SUDO systemctl start docker 2>/dev/null; then
+  # 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock forever.
+  if [ -d /run/systemd/system ] && timeout 60 $SUDO systemctl start docker 9>&- 2>/dev/null; then
     :
   else
-    $SUDO sh -c 'setsid nohup dockerd >/var/log/mathlens-dockerd.log 2>&1 < /dev/null &'
+    $SUDO sh -c 'setsid nohup dockerd >/var/log/mathlens-dockerd.log 2>&1 < /dev/null &' 9>&-
   fi
   for _ in $(seq 1 60); do
-    $SUDO docker info >/dev/null 2>&1 && break
+    timeout 10 $SUDO docker info >/dev/null 2>&1 && break
     sleep 1
   done
-  $SUDO docker info >/dev/null 2>&1 || {
+  timeout 10 $SUDO docker info >/dev/null 2>&1 || {
     echo "dockerd did not come up in 60 s; last lines of its log:" >&2
     $SUDO tail -n 20 /var/log/mathlens-dockerd.log >&2 || true
-    exit 1
+    exit 3
   }
 fi
 
