@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# The CUDA path of training, on a GPU machine whose python3 holds torch (no fastapi needed):
-# the `gpu`-marked tests of compute/nn, then the canonical example timed on CUDA vs CPU.
+# The CUDA path of training, on a lent GPU machine (the `device` tool), whose python3 holds torch
+# with CUDA but not our web/Dask stack and cannot reach any index:
+#   1. installs the rest from build/gpu-wh (made here by scripts/gpu-wheelhouse.sh, carried along);
+#   2. the `gpu`-marked compute tests, then tests/test_jobs_cluster.py: a real `dask scheduler`,
+#      a CPU worker and a `mathlens worker --gpu` (GPU=1) — a job asking for CUDA goes to the GPU
+#      worker and trains there;
+#   3. the canonical example timed on CUDA vs CPU, in process.
 set -u
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-python3 -m pytest -q -m gpu tests/compute/test_nn.py --noconftest -p no:cacheprovider -o addopts="--import-mode=importlib" -W "ignore::DeprecationWarning" 2>&1 | tail -15
-python3 - <<'PY'
+PY=python3
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # the checkout itself, not installed
+$PY -VV
+if [ -d build/gpu-wh ]; then
+  tag="cp$($PY -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')"
+  $PY -m pip install -q --no-index --find-links build/gpu-wh/pure --find-links "build/gpu-wh/$tag" \
+    -r build/gpu-wh/req.txt 2>&1 | tail -3
+fi
+$PY -c "import torch, dask, distributed, fastapi; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), '| dask', dask.__version__, '| fastapi', fastapi.__version__)"
+PYTEST=($PY -m pytest -q -p no:cacheprovider -o addopts="--import-mode=importlib" -o filterwarnings= -p no:randomly)
+"${PYTEST[@]}" -m gpu tests/compute/test_nn.py --noconftest 2>&1 | tail -5
+"${PYTEST[@]}" tests/test_jobs_cluster.py -o markers="slow: slow" -rA 2>&1 | grep -E "PASS|FAIL|ERROR|passed|failed|error" | tail -15
+$PY - <<'PY'
 import time
 from compute.nn import train
 from compute.nn.config import TrainConfig
