@@ -138,11 +138,16 @@ def _plain(x: Any) -> Any:
     return str(x)
 
 
+def _resolved(event: Any) -> Any:
+    return event.resolve() if hasattr(event, "resolve") else event
+
+
 class _Throttle:
     """At most one event per throttle key and interval; the latest held back is sent by ``flush``.
 
-    Events are converted to plain data only when sent, so dropped ones cost nothing. Sending an
-    event drops older held-back events of the same kind, so each kind stays in order.
+    Events are converted to plain data only when sent, so dropped ones cost nothing (a lazy
+    event, with ``resolve()``, is computed only then). Sending an event drops older held-back
+    events of the same kind, so each kind stays in order.
     """
 
     def __init__(self, send: Callable[[str, bytes], None], intervals: Mapping[str, float]):
@@ -158,13 +163,13 @@ class _Throttle:
         if now - self.last.get(key, -math.inf) >= self.intervals.get(key, 0.0):
             self.last[key] = now
             self.pending = {k: p for k, p in self.pending.items() if p[1] != kind}
-            self.send(kind, _json(event))
+            self.send(kind, _json(_resolved(event)))
         else:
             self.pending[key] = (self.n, kind, event)
 
     def flush(self) -> None:
         for _, kind, event in sorted(self.pending.values(), key=lambda p: p[0]):
-            self.send(kind, _json(event))
+            self.send(kind, _json(_resolved(event)))
         self.pending.clear()
 
 
@@ -174,10 +179,14 @@ def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tu
     from compute.nn.train import Callbacks, train
 
     def on_epoch(e: Any) -> None:  # epochs drawing a decision boundary are throttled apart
-        emit("epoch", e, "boundary" if getattr(e, "boundary", None) is not None else "epoch")
+        due = getattr(e, "boundary_due", None)
+        due = getattr(e, "boundary", None) is not None if due is None else due
+        emit("epoch", e, "boundary" if due else "epoch")
 
+    # Lazy epochs: the throttle drops most of them, and a dropped one costs only its scalars.
     callbacks = Callbacks(
-        on_step=lambda e: emit("step", e), on_epoch=on_epoch, on_end=lambda r: emit.flush()
+        on_step=lambda e: emit("step", e), on_epoch=on_epoch, on_end=lambda r: emit.flush(),
+        lazy_epochs=True,
     )
     result = train(TrainConfig.from_dict(config), callbacks=callbacks, should_stop=should_stop)
     return orjson.loads(_json(result)), bytes(result.state_dict)

@@ -25,13 +25,13 @@ from .datasets import DATASETS, GRID_BOX, MAX_SAMPLES, Dataset, decision_grid, m
 from .lean import LEAN_MAX_PARAMS, lean_ineligible_reason, train_many, warmup
 from .models import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, MODELS, build_model, layer_shapes
 from .params import Param
-from .train import Callbacks, EpochInfo, StepInfo, TrainResult, resolve_device, train
+from .train import Callbacks, EpochInfo, LazyEpoch, StepInfo, TrainResult, resolve_device, train
 
 __all__ = [
     "ACTIVATIONS", "BACKENDS", "DATASETS", "DEVICES", "DTYPES", "FIELDS", "GRID_BOX",
     "LEAN_MAX_PARAMS", "LOSSES", "MAX_BATCH", "MAX_EPOCHS", "MAX_LAYERS", "MAX_SAMPLES",
     "MAX_STEPS", "MAX_WIDTH", "MODELS", "OPTIMIZERS", "SCHEDULES", "Callbacks", "Dataset",
-    "EpochInfo", "Param", "StepInfo", "TrainConfig", "TrainResult", "build_model", "catalog",
+    "EpochInfo", "LazyEpoch", "Param", "StepInfo", "TrainConfig", "TrainResult", "build_model", "catalog",
     "decision_grid", "layer_shapes", "lean_ineligible_reason", "lr_multipliers", "lr_schedule",
     "make_dataset", "resolve_device", "train", "train_many", "warmup",
 ]

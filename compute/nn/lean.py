@@ -193,15 +193,19 @@ class LeanRun:
     def chunk_arrays(self, g0: int, g1: int) -> tuple[np.ndarray, ...]:
         return (self.perms.get(g0 // self.spe, (g1 - 1) // self.spe),)
 
-    def logits(self, X: np.ndarray, bufs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, float, int]:
-        """``(z (n, n_out), loss_sum, n_correct)`` at the current weights; ``y`` zeros if unknown."""
-        return self.eval(X, np.zeros(X.shape[0], dtype=np.int64), bufs)
+    def logits(self, X: np.ndarray, bufs: tuple[np.ndarray, ...],
+               theta: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
+        """``(z (n, n_out), loss_sum, n_correct)`` at ``theta`` (default: the current weights)."""
+        return self.eval(X, np.zeros(X.shape[0], dtype=np.int64), bufs, theta)
 
-    def eval(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...]):
+    def eval(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...],
+             theta: np.ndarray | None = None):
+        """At ``theta`` (default: the current weights)."""
         X = np.array(X, dtype=np.float64)
         z = np.zeros((X.shape[0], self.layout.sizes[-1]))
         A, H, _, _, tm, ts, ll, yl = bufs
-        loss, ok = K.evaluate(self.theta, self.layout.lay, X, y, A, H, tm, ts, ll, yl, z)
+        theta = self.theta if theta is None else theta
+        loss, ok = K.evaluate(theta, self.layout.lay, X, y, A, H, tm, ts, ll, yl, z)
         return z, loss, ok
 
 

@@ -136,13 +136,45 @@ class TrainResult:
         return d
 
 
+class LazyEpoch:
+    """An epoch whose costly parts (layer statistics, test-set outputs, decision boundary) are
+    computed only when ``resolve()`` is called, from a snapshot of that epoch's weights and
+    gradients. The scalars are read directly (``epoch``, ``loss``, ``test_acc``...);
+    ``boundary_due`` says whether the resolved event will carry a decision boundary. A consumer
+    that shows only some epochs (a throttled progress stream) pays for those alone."""
+
+    __slots__ = ("_scalars", "_details", "boundary_due")
+
+    def __init__(self, scalars: dict[str, Any], details: Callable[[], dict[str, Any]],
+                 boundary_due: bool):
+        self._scalars, self._details, self.boundary_due = scalars, details, boundary_due
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._scalars[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def resolve(self) -> EpochInfo:
+        return EpochInfo(**self._scalars, **self._details())
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.resolve().to_dict()
+
+
 @dataclass
 class Callbacks:
-    """Optional hooks; subclass or pass functions. Exceptions propagate and end training."""
+    """Optional hooks; subclass or pass functions. Exceptions propagate and end training.
+
+    ``lazy_epochs``: ``on_epoch`` receives a ``LazyEpoch`` (call ``resolve()`` for the
+    ``EpochInfo``) on backends that support it (lean), so that epochs nobody looks at cost
+    only their scalars; otherwise an ``EpochInfo``.
+    """
 
     on_step: Callable[[StepInfo], None] | None = None
     on_epoch: Callable[[EpochInfo], None] | None = None
     on_end: Callable[[TrainResult], None] | None = None
+    lazy_epochs: bool = False
 
 
 # --- helpers shared by the backends -------------------------------------------------------------
@@ -443,18 +475,28 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
             if cb.on_epoch is not None:
                 epoch = e + 1
                 last = epoch == config.epochs or not finite
-                wts = run.layout.weights(run.theta)
-                grads = run.layout.weights(run.grad)
-                named = [(nm, w, gw) for nm, w, gw in zip(names, wts, grads, strict=True)]
-                boundary = None
-                if grid is not None and _want_boundary(data, epoch, last, config):
-                    zg, _, _ = run.logits(grid[2], bufs)
-                    boundary = boundary_payload(grid[0], grid[1], probabilities(zg, config.loss))
-                z_te, _, _ = run.logits(run.Xte, bufs)
-                cb.on_epoch(EpochInfo(epoch, epoch * spe, *(float(v) for v in row[[0, 1, 3, 2, 4]]),
-                                      float(run.lrs[epoch * spe - 1]), time.perf_counter() - t_start,
-                                      layer_stats(named, config.hist_bins),
-                                      output_summary(probabilities(z_te, config.loss)), boundary))
+                want_boundary = grid is not None and _want_boundary(data, epoch, last, config)
+                scalars = dict(zip(
+                    ("epoch", "step", "loss", "train_loss", "test_loss", "train_acc", "test_acc",
+                     "lr", "elapsed_s"),
+                    (epoch, epoch * spe, *(float(v) for v in row[[0, 1, 3, 2, 4]]),
+                     float(run.lrs[epoch * spe - 1]), time.perf_counter() - t_start), strict=True))
+                theta, grad = run.theta.copy(), run.grad.copy()
+
+                def details(theta=theta, grad=grad, want_boundary=want_boundary) -> dict[str, Any]:
+                    wts, grads = run.layout.weights(theta), run.layout.weights(grad)
+                    named = [(nm, w, gw) for nm, w, gw in zip(names, wts, grads, strict=True)]
+                    boundary = None
+                    if want_boundary:
+                        zg, _, _ = run.logits(grid[2], bufs, theta)
+                        boundary = boundary_payload(grid[0], grid[1], probabilities(zg, config.loss))
+                    z_te, _, _ = run.logits(run.Xte, bufs, theta)
+                    return {"layers": layer_stats(named, config.hist_bins),
+                            "outputs": output_summary(probabilities(z_te, config.loss)),
+                            "boundary": boundary}
+
+                lazy = LazyEpoch(scalars, details, want_boundary)
+                cb.on_epoch(lazy if cb.lazy_epochs else lazy.resolve())
             if not finite:
                 break
         if diverged_step is not None:

@@ -14,6 +14,7 @@ from compute.nn import (
     DATASETS,
     GRID_BOX,
     Callbacks,
+    LazyEpoch,
     TrainConfig,
     build_model,
     catalog,
@@ -178,6 +179,21 @@ def test_callbacks_fire_with_the_right_counts(backend):
     assert ev["test_acc"] == r.history["test_acc"][-1]
     for event in (*steps, *epochs):
         json.dumps(event.to_dict(), allow_nan=False)
+
+
+def test_lazy_epochs_resolve_to_the_eager_events_from_their_own_epoch():
+    # Lazy events are resolved after training has moved on: each must still describe the
+    # weights of its own epoch, exactly as the eager event did.
+    c = cfg(backend="lean", epochs=4, boundary_every=2, grid_size=10)
+    eager, lazy = [], []
+    train(c, Callbacks(on_epoch=eager.append))
+    train(c, Callbacks(on_epoch=lazy.append, lazy_epochs=True))
+    assert all(isinstance(e, LazyEpoch) for e in lazy)
+    assert [e.boundary_due for e in lazy] == [e.boundary is not None for e in eager]
+    assert [e.test_acc for e in lazy] == [e.test_acc for e in eager]
+    assert [e.resolve().to_dict() | {"elapsed_s": 0} for e in lazy] == [
+        e.to_dict() | {"elapsed_s": 0} for e in eager]
+    assert eager[0].layers[0]["weight_norm"] != eager[-1].layers[0]["weight_norm"]
 
 
 def test_multiclass_boundary_is_argmax_class():
