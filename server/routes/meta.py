@@ -1,4 +1,5 @@
-"""Health and the catalog: labs, test functions, optimizers, schedules with defaults and bounds."""
+"""Health and the catalog: labs, test functions, optimizers, schedules, probability families and
+the training lab's datasets, models and fields, with defaults and bounds."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from compute import optim, surfaces
+from compute import optim, prob, surfaces
+from compute.nn import catalog as training_catalog
 
 from .. import labs
 from ..schemas.common import describe_fields
@@ -52,7 +54,14 @@ def _catalog() -> dict[str, Any]:
          "url": f"/labs/{lab.slug}", "summary": lab.summary}
         for lens, lab in labs.all_labs()
     ]  # fmt: skip
-    return {"labs": lab_list, "functions": functions, "optimizers": optimizers, "schedules": schedules}
+    distributions = [
+        {"name": k, "title": f.description, "discrete": f.discrete, "latex": f.latex, "ml": f.ml,
+         "params": [{"name": n, "default": p.default, "min": p.lo, "max": p.hi,
+                     "integer": p.integer, "description": p.description} for n, p in f.params.items()]}
+        for k, f in prob.FAMILIES.items()
+    ]  # fmt: skip
+    return {"labs": lab_list, "functions": functions, "optimizers": optimizers, "schedules": schedules,
+            "distributions": distributions, "training": training_catalog()}
 
 
 _CACHE: dict[str, Any] = {}

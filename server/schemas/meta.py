@@ -58,8 +58,39 @@ class ScheduleInfo(BaseModel):
     params: list[Param]
 
 
+class DistributionParam(BaseModel):
+    name: str
+    default: float
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    description: str = ""
+
+
+class DistributionInfo(BaseModel):
+    name: str
+    title: str
+    discrete: bool
+    latex: str
+    ml: str
+    params: list[DistributionParam]
+
+
+class TrainingCatalog(BaseModel):
+    """The training lab's forms (``compute.nn.catalog()``): each entry's parameters with kind,
+    default, low/high bounds or choices, exactly those that ``POST /api/v1/jobs`` validates."""
+
+    datasets: dict[str, Any]
+    models: dict[str, Any]
+    optimizers: dict[str, Any]
+    schedules: dict[str, Any]
+    fields: dict[str, Any]
+
+
 class Catalog(BaseModel):
     labs: list[LabInfo]
     functions: list[FunctionInfo]
     optimizers: list[OptimizerInfo]
     schedules: list[ScheduleInfo]
+    distributions: list[DistributionInfo]
+    training: TrainingCatalog

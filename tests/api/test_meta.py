@@ -60,3 +60,25 @@ def test_catalog_lists_labs_functions_optimizers_schedules(client):
     assert hp["momentum"]["min"] == 0 and hp["nesterov"]["type"] == "boolean"
     assert {s["name"] for s in c["schedules"]} == {
         "constant", "step", "exponential", "cosine", "warmup_cosine", "onecycle"}
+
+
+def test_catalog_bounds_are_the_ones_validation_enforces(client):
+    # The training lab's and the probability lens's bounds, read from the catalog, are exactly
+    # where the API starts answering 422.
+    c = client.get("/api/v1/catalog").json()
+    moons = c["training"]["datasets"]["moons"]["params"]["n_samples"]
+    assert set(c["training"]["datasets"]) >= {"moons", "circles", "spirals", "xor", "blobs", "digits"}
+    base = {"dataset": {"name": "moons", "n_samples": moons["high"]}, "model": {"hidden": [4]},
+            "epochs": 1}
+    ok = client.post("/api/v1/training/dataset", json=base["dataset"])
+    assert ok.status_code == 200, ok.text
+    bad = client.post("/api/v1/training/dataset", json={"name": "moons", "n_samples": moons["high"] + 1})
+    assert bad.status_code == 422 and "n_samples" in bad.json()["message"]
+    epochs = c["training"]["fields"]["epochs"]
+    r = client.post("/api/v1/jobs", json={"config": {**base, "epochs": epochs["high"] + 1}})
+    assert r.status_code == 422 and "epochs" in r.json()["message"]
+    fam = {f["name"]: f for f in c["distributions"]}
+    sigma = {p["name"]: p for p in fam["gaussian"]["params"]}["sigma"]
+    r = client.post("/api/v1/probability/distribution",
+                    json={"family": "gaussian", "params": {"mu": 0, "sigma": sigma["max"] * 2}})
+    assert r.status_code == 422 and "sigma" in r.json()["message"]
