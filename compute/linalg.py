@@ -496,7 +496,9 @@ class LeastSquares:
     (κ(XᵀX) = κ(X)²), and per method in ``METHODS`` the coefficients (None when it failed),
     ``coef_error`` ‖w − w*‖/‖w*‖ against the exact LS solution w*, ``residual`` ‖X w − y‖,
     ``curve_rmse`` RMS distance of the fitted curve from the true one on ``grid``;
-    ``fits`` (len(METHODS), grid) the fitted curves; ``filter`` σ²/(σ² + λ) ridge's factors."""
+    ``fits`` (len(METHODS), grid) the fitted curves; ``filter`` σ²/(σ² + λ) ridge's factors;
+    ``coef_norm`` ‖w‖ per method; ``column_angle`` the smallest angle (degrees) between a column
+    of X and the span of the others, ``column_index`` that column's power of x."""
 
     x: Array
     y: Array
@@ -512,6 +514,30 @@ class LeastSquares:
     exact: Array
     filter: Array
     pinv_rank: int
+    coef_norm: dict[str, float | None]
+    column_angle: float
+    column_index: int
+
+
+def collinearity(X: ArrayLike) -> tuple[float, int]:
+    """How close the columns of X (n, p ≥ 2) are to linear dependence: the smallest angle θ_j
+    (degrees) between a column x_j and the span of the other columns, and that j.
+
+    sin θ_j = ‖(I − Q Qᵀ) x_j‖ / ‖x_j‖ with Q an orthonormal basis of the others (Householder QR,
+    accurate to ~1e-16 absolute in sin θ); 1/sin²θ_j is x_j's variance-inflation factor."""
+    X = np.asarray(X, dtype=np.float64)
+    p = X.shape[1]
+    if p < 2:
+        raise ValueError(f"X needs at least 2 columns; got {p}")
+    norms = np.linalg.norm(X, axis=0)
+    Xn = X / np.where(norms > 0, norms, 1.0)  # (n, p) unit columns
+    sines = np.empty(p)
+    for j in range(p):  # p ≤ 13 small QRs; not a hot path
+        Q, _ = np.linalg.qr(np.delete(Xn, j, axis=1))
+        r = Xn[:, j] - Q @ (Q.T @ Xn[:, j])
+        sines[j] = min(float(np.linalg.norm(r)), 1.0)
+    j = int(np.argmin(sines))
+    return float(np.degrees(np.arcsin(sines[j]))), j
 
 
 def least_squares(
@@ -549,18 +575,20 @@ def least_squares(
     grid = np.linspace(x_offset - 1.0, x_offset + 1.0, 121)
     Xg = design_matrix(grid, degree)
     true_fit = true_curve(grid, x_offset)
-    fits, err, res, rmse = {}, {}, {}, {}
+    fits, err, res, rmse, wnorm = {}, {}, {}, {}, {}
     en = np.linalg.norm(exact)
     with np.errstate(all="ignore"):
         for m in METHODS:
             w = coefs[m]
             if w is None or not np.all(np.isfinite(w)):
-                fits[m] = err[m] = res[m] = rmse[m] = None
+                fits[m] = err[m] = res[m] = rmse[m] = wnorm[m] = None
                 coefs[m] = None
                 continue
             fits[m] = Xg @ w
             err[m] = float(np.linalg.norm(w - exact) / en) if en > 0 else float(np.linalg.norm(w))
             res[m] = float(np.linalg.norm(X @ w - y))
             rmse[m] = float(np.sqrt(np.mean((fits[m] - true_fit) ** 2)))
+            wnorm[m] = float(np.linalg.norm(w))
+    angle, col = collinearity(X)
     return LeastSquares(x, y, S, cond, coefs, err, res, rmse, grid, fits, true_fit, exact,
-                        S**2 / (S**2 + ridge), int(keep.sum()))  # fmt: skip
+                        S**2 / (S**2 + ridge), int(keep.sum()), wnorm, angle, col)  # fmt: skip

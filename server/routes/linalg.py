@@ -187,9 +187,10 @@ def least_squares(req: LeastSquaresRequest) -> ORJSONResponse:
     """Normal equations, lstsq, pinv and ridge on one polynomial fit, against the exact solution."""
     r = linalg.least_squares(req.n_samples, req.degree, req.x_offset, req.noise, req.ridge, req.rcond, req.seed)
     methods = [{"method": m, "coefs": r.coefs[m], "coef_error": r.coef_error[m], "residual": r.residual[m],
-                "curve_rmse": r.curve_rmse[m], "fit": r.fits[m]} for m in linalg.METHODS]  # fmt: skip
+                "curve_rmse": r.curve_rmse[m], "coef_norm": r.coef_norm[m], "fit": r.fits[m]}
+               for m in linalg.METHODS]  # fmt: skip
     return ORJSONResponse({
         "x": r.x, "y": r.y, "grid": r.grid, "true_fit": r.true_fit, "S": r.S, "cond": r.cond,
         "cond_normal": r.cond**2, "exact": r.exact, "filter": r.filter, "pinv_rank": r.pinv_rank,
-        "methods": methods,
+        "column_angle": r.column_angle, "column_index": r.column_index, "methods": methods,
     })  # fmt: skip

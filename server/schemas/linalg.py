@@ -236,6 +236,7 @@ class MethodResult(Strict):
     coef_error: float | None = Field(description="‖w − w*‖ / ‖w*‖, w* the exact least-squares solution")
     residual: float | None = Field(description="‖X w − y‖")
     curve_rmse: float | None = Field(description="RMS distance of the fit from the true curve")
+    coef_norm: float | None = Field(description="‖w‖: ridge keeps it small, a 1/σ blow-up makes it huge")
     fit: list[float | None] | None
 
 
@@ -249,5 +250,7 @@ class LeastSquaresResponse(Strict):
     cond_normal: float | None
     exact: list[float | None]
     filter: list[float | None] = Field(description="ridge's σ²/(σ² + λ) per singular value")
-    pinv_rank: int
+    pinv_rank: int = Field(description="how many σ_i pinv keeps (σ_i > rcond·σ₁)")
+    column_angle: float | None = Field(description="smallest angle (degrees) between a column of X and the span of the others")
+    column_index: int = Field(description="that column's power of x (0 = the constant column)")
     methods: list[MethodResult]

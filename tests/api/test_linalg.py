@@ -164,3 +164,49 @@ def test_least_squares_endpoint(client):
     assert set(m) == set(L.METHODS)
     np.testing.assert_allclose(m["lstsq"]["coefs"], np.linalg.lstsq(X, j["y"], rcond=None)[0])
     assert m["normal"]["coef_error"] is None or m["normal"]["coef_error"] > m["lstsq"]["coef_error"]
+
+
+def test_least_squares_collinearity_and_coef_norms(client):
+    j = post(client, "/least_squares", {"n_samples": 30, "degree": 3, "x_offset": 10, "noise": 0.1, "ridge": 1e-4, "seed": 2}).json()
+    X = L.design_matrix(j["x"], 3)
+    angles = [np.degrees(scipy.linalg.subspace_angles(X[:, [k]], np.delete(X, k, axis=1))[0]) for k in range(4)]
+    assert j["column_angle"] == pytest.approx(min(angles), rel=1e-6)
+    assert angles[j["column_index"]] == pytest.approx(min(angles), rel=1e-6)
+    m = {r["method"]: r for r in j["methods"]}
+    w_ridge = np.linalg.solve(X.T @ X + 1e-4 * np.eye(4), X.T @ np.array(j["y"]))
+    np.testing.assert_allclose(m["ridge"]["coefs"], w_ridge, rtol=1e-5)
+    assert m["ridge"]["coef_norm"] == pytest.approx(np.linalg.norm(m["ridge"]["coefs"]))
+    assert m["ridge"]["coef_norm"] < m["lstsq"]["coef_norm"]
+    s = np.array(j["S"])
+    np.testing.assert_allclose(j["filter"], s**2 / (s**2 + 1e-4))
+    assert j["pinv_rank"] == 4
+
+
+def test_least_squares_at_the_bounds_is_finite_or_null(client):
+    j = post(client, "/least_squares", {"n_samples": 500, "degree": 12, "x_offset": 100, "noise": 10, "ridge": 0, "rcond": 1e-17, "seed": 0})
+    assert j.status_code == 200, j.text
+    assert 0 <= j.json()["column_angle"] < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"x_offset": 101}, "x_offset"), ({"rcond": 0}, "rcond"), ({"degree": 13}, "degree"), ({"noise": "0.1"}, "noise")],
+)
+def test_least_squares_422_names_the_field(client, body, field):
+    r = post(client, "/least_squares", body)
+    assert r.status_code == 422 and field in r.json()["message"]
+
+
+@pytest.mark.parametrize(("body", "field"), [({"d": 3}, "d"), ({"d": 129}, "d"), ({"seed": -1}, "seed"), ({"rank": 2.5}, "rank")])
+def test_lora_422_names_the_field(client, body, field):
+    r = post(client, "/lora", body)
+    assert r.status_code == 422 and field in r.json()["message"]
+
+
+def test_lora_flat_spectrum_error_is_closed_form(client):
+    # σ_i all equal: dropping d − r of them leaves √((d − r)/d) of ‖ΔW‖_F.
+    j = post(client, "/lora", {"d": 16, "rank": 4, "decay": 1.0, "seed": 0}).json()
+    np.testing.assert_allclose(j["rel_errors"], np.sqrt(1 - np.arange(17) / 16), atol=1e-12)
+    W, D = np.array(j["W"]), np.array(j["delta"])
+    assert np.linalg.norm(D) == pytest.approx(0.1 * np.linalg.norm(W))
+    np.testing.assert_allclose(np.array(j["B"]) @ np.array(j["A"]), j["BA"], atol=1e-14)

@@ -192,3 +192,35 @@ def test_pinv_matches_numpy_pinv():
     r = L.least_squares(25, 6, 8.0, 0.05, 0.0, 1e-10, seed=4)
     X = L.design_matrix(r.x, 6)
     np.testing.assert_allclose(r.coefs["pinv"], np.linalg.pinv(X, rcond=1e-10) @ r.y, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(("degree", "x_offset"), [(1, 0.0), (3, 1.0), (3, 10.0), (5, 3.0), (7, 0.0)])
+def test_collinearity_is_scipy_subspace_angle(degree, x_offset):
+    r = L.least_squares(30, degree, x_offset, 0.1, 0.0, 1e-15, seed=1)
+    X = L.design_matrix(r.x, degree)
+    angles = [np.degrees(scipy.linalg.subspace_angles(X[:, [j]], np.delete(X, j, axis=1))[0]) for j in range(degree + 1)]
+    assert r.column_angle == pytest.approx(min(angles), rel=1e-6)
+    assert angles[r.column_index] == pytest.approx(min(angles), rel=1e-6)  # ties (p = 2) either way
+    # 1/sin²θ_j is column j's variance-inflation factor: the (j, j) entry of the inverse Gram of unit columns
+    Xn = X / np.linalg.norm(X, axis=0)
+    vif = np.linalg.inv(Xn.T @ Xn)[r.column_index, r.column_index]
+    assert 1 / math.sin(math.radians(r.column_angle)) ** 2 == pytest.approx(vif, rel=1e-5)
+
+
+def test_collinearity_shrinks_as_the_points_move_away_from_zero():
+    angles = [L.least_squares(40, 3, c, 0.1, 0.0, 1e-15, seed=0).column_angle for c in (0.0, 1.0, 3.0, 10.0, 30.0)]
+    assert all(a > b for a, b in zip(angles, angles[1:], strict=False))
+    assert angles[0] > 10 and angles[-1] < 1e-3
+    # two orthogonal columns are 90° apart; a repeated column is 0° away from the others' span
+    assert L.collinearity(np.eye(3)[:, :2]) == (pytest.approx(90.0), 0)
+    assert L.collinearity(np.array([[1.0, 2.0], [2.0, 4.0], [0.5, 1.0]]))[0] == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="at least 2 columns; got 1"):
+        L.collinearity(np.ones((4, 1)))
+
+
+def test_least_squares_coef_norms_and_ridge_shrinks_them():
+    r0 = L.least_squares(30, 9, 3.0, 0.1, 0.0, 1e-15, seed=0)
+    for m in L.METHODS:
+        assert r0.coef_norm[m] == pytest.approx(np.linalg.norm(r0.coefs[m]), rel=1e-12)
+    norms = [L.least_squares(30, 9, 3.0, 0.1, lam, 1e-15, seed=0).coef_norm["ridge"] for lam in (0.0, 1e-8, 1e-4, 1e-1)]
+    assert all(a > b for a, b in zip(norms, norms[1:], strict=False))  # ‖w_λ‖ falls as λ grows
