@@ -1,7 +1,10 @@
-"""JSON out with orjson: numpy arrays serialized natively, non-finite numbers as null."""
+"""JSON out with orjson: numpy arrays serialized natively, non-finite numbers as null; images as
+base64 PNG."""
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 import numpy as np
@@ -29,3 +32,15 @@ class ORJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+def png_base64(pixels: np.ndarray) -> str:
+    """A 2-D uint8 array as a grayscale PNG, base64 (for a ``data:image/png;base64,`` URL).
+
+    A 512×512 image is about 30× smaller this way than as a JSON list of 262 144 integers, and
+    encodes in milliseconds (zlib level 1: speed over the last few percent of size)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8), "L").save(buf, "PNG", compress_level=1)
+    return base64.b64encode(buf.getvalue()).decode("ascii")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 
 from compute import linalg
 
-from ..encoding import ORJSONResponse
+from ..encoding import ORJSONResponse, png_base64
 from ..errors import ComputeError
 from ..schemas.linalg import (
     EigenRequest,
@@ -167,7 +167,9 @@ def lowrank(req: LowRankRequest) -> ORJSONResponse:
         r = linalg.low_rank_image(f, req.rank)
     except ValueError as ex:
         raise ComputeError("rank", str(ex)) from ex
-    return ORJSONResponse({**_info(req.image, f), "rank": r.rank, "pixels": r.pixels,
+    png = req.encoding == "png"
+    return ORJSONResponse({**_info(req.image, f), "rank": r.rank,
+                           "pixels": None if png else r.pixels, "png": png_base64(r.pixels) if png else None,
                            "rel_error": r.rel_error, "storage_ratio": r.storage_ratio})  # fmt: skip
 
 

@@ -1,9 +1,9 @@
 // SVD and low-rank approximation: the server factors an image once (cached by name or content
-// hash); each rank change asks POST /api/v1/linalg/lowrank for the rank-k image only.
+// hash); each rank change asks POST /api/v1/linalg/lowrank for the rank-k image only, as a PNG.
 
 import { errorMessage } from "./api.js";
 import { applyHide, dataTable, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, GRAYS, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-common.js";
 
 const S = { image: "pattern", rank: 20 };
 let D = null;
@@ -17,7 +17,8 @@ async function draw(data) {
   ui.rank.range.max = String(p);
   ui.rank.number.max = String(p);
   $("#img-title").textContent = `Rank-${D.rank} image (${D.width}×${D.height}; full rank ≤ ${p})`;
-  const jobs = [Plotly.react("picture", [{ z: D.pixels, type: "heatmap", colorscale: GRAYS, zmin: 0, zmax: 255, showscale: false, hovertemplate: "row %{y}, col %{x}: %{z}<extra></extra>" }],
+  // The rank-k image arrives as a PNG (a few tens of kB, not 262 144 numbers in JSON).
+  const jobs = [Plotly.react("picture", [{ source: `data:image/png;base64,${D.png}`, type: "image", hovertemplate: "row %{y}, col %{x}: %{z[0]}<extra></extra>" }],
     { ...layout({ margin: { l: 10, r: 10, t: 6, b: 6 } }), xaxis: { visible: false, constrain: "domain" }, yaxis: { visible: false, autorange: "reversed", scaleanchor: "x", scaleratio: 1, constrain: "domain" }, uirevision: D.image }, PLOT_CONFIG)];
   const k = D.rank;
   const idx = D.S.map((_, i) => i + 1);
@@ -55,7 +56,7 @@ function writeState() {
 
 function run() {
   writeState();
-  fetch.run("/api/v1/linalg/lowrank", { image: S.image, rank: S.rank });
+  fetch.run("/api/v1/linalg/lowrank", { image: S.image, rank: S.rank, encoding: "png" });
 }
 
 async function upload(file) {

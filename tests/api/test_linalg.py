@@ -1,6 +1,7 @@
 """The linear-algebra API through the ASGI app: results against numpy/scipy, and 422s whose
 message names the field."""
 
+import base64
 import io
 import math
 
@@ -122,6 +123,15 @@ def test_lowrank_builtin_and_upload(client):
     S_ = np.array(j["S"])
     assert j["rel_error"] == pytest.approx(math.sqrt(np.sum(S_[10:] ** 2) / np.sum(S_**2)))
     assert j["storage_ratio"] == pytest.approx(10 * 1025 / 512**2)
+    png = post(client, "/lowrank", {"image": "pattern", "rank": 10, "encoding": "png"}).json()
+    assert png["pixels"] is None and j["png"] is None
+    from PIL import Image
+
+    decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(png["png"]))))
+    assert decoded.dtype == np.uint8 and np.array_equal(decoded, np.array(j["pixels"]))
+    assert png["rel_error"] == j["rel_error"] and png["S"] == j["S"]
+    r = post(client, "/lowrank", {"image": "pattern", "rank": 10, "encoding": "jpeg"})
+    assert r.status_code == 422 and "encoding" in r.json()["message"]
     r = client.post(API + "/images", files={"file": ("ramp.png", _png_bytes(300, 200), "image/png")})
     assert r.status_code == 200, r.text
     info = r.json()

@@ -43,9 +43,20 @@ def test_pca_k_and_correlation_change_the_plots(page, server_url):
 
 def test_svd_rank_slider_rebuilds_the_image(page, server_url):
     ready(page, server_url + "/labs/svd?image=pattern&rank=1")
-    one = page.evaluate("() => document.getElementById('picture').data[0].z[100].slice(0, 40).join(',')")
+    src = "() => document.getElementById('picture').data[0].source"
+    one = page.evaluate(src)
     page.locator("input[name=rank]").fill("60")
     page.wait_for_function("() => document.getElementById('img-title').textContent.startsWith('Rank-60')")
-    sixty = page.evaluate("() => document.getElementById('picture').data[0].z[100].slice(0, 40).join(',')")
-    assert one != sixty
+    sixty = page.evaluate(src)
+    assert one.startswith("data:image/png;base64,") and one != sixty
+    # The picture shows exactly the API's rank-60 pixels (the PNG decoded by the browser).
+    rgba = page.evaluate("""async (src) => {
+        const img = new Image(); img.src = src; await img.decode();
+        const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        return Array.from(g.getImageData(0, 100, 40, 1).data);
+    }""", sixty)
+    api = page.evaluate("""async () => (await (await fetch('/api/v1/linalg/lowrank', {method: 'POST',
+        headers: {'content-type': 'application/json'}, body: JSON.stringify({image: 'pattern', rank: 60})})).json()).pixels[100].slice(0, 40)""")
+    assert rgba[0::4] == api and len(api) == 40
     assert "rank=60" in page.url
