@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything tests/test_docker.py needs to build and run the image on a machine without Docker
 # Hub and without internet inside containers. Idempotent: a second run takes about a second.
-#   1. docker.io and debootstrap from apt, when missing;
+#   1. docker.io, docker-compose and debootstrap from apt, when missing;
 #   2. dockerd running (started in the background when `docker info` fails);
 #   3. the base image mathlens-base:bookworm (scripts/docker-base.sh, debootstrap; kept);
 #   4. build/wheelhouse: wheels of every runtime dependency, at the versions of this checkout's
@@ -30,6 +30,8 @@ flock -w 900 9 || { echo "another docker-test-setup.sh held the lock for 900 s" 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# Compose: the plugin (`docker compose`) or Debian's docker-compose.
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "== installing ${need[*]} (apt)"
   t0=$(date +%s)

@@ -1,7 +1,8 @@
 """The Docker image and docker-compose.yml, for real: the image builds offline from the local
 Debian base (scripts/docker-base.sh) and build/wheelhouse, serves /api/health and the home page
-from a container as a non-root user and turns healthy; the compose file's scheduler, CPU worker
-and web commands form a working Dask cluster.
+from a container as a non-root user and turns healthy; `docker compose up` (or Debian's
+docker-compose) starts the scheduler, a CPU worker and the web app, and a job submitted over HTTP
+trains on the worker container.
 
 scripts/docker-test-setup.sh (run by scripts/test.sh, and again here; idempotent) installs and
 starts docker when missing. A setup or build that fails is a failure. The one skip: a machine
@@ -183,48 +184,60 @@ def _command(service: str) -> list[str]:
     return [str(a) for a in COMPOSE["services"][service]["command"]]
 
 
-def test_compose_cluster_runs_jobs_on_its_worker(docker: str, image: str,
-                                                 containers: list[str]) -> None:
-    """docker-compose.yml's scheduler, worker and web commands, run with plain docker on one
-    network (no compose needed): the worker joins, runs code from the image, the web answers."""
-    net = _name("net")
-    assert _sh(docker, "network", "create", net).returncode == 0
-    containers.append(f"net:{net}")
+def _compose_cli(docker: str) -> list[str]:
+    if subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("no `docker compose` plugin and no docker-compose (scripts/docker-test-setup.sh "
+                "installs Debian's)", pytrace=False)
 
-    def start(service: str, *extra: str) -> str:
-        name = _name(service)
-        r = _sh(docker, "run", "-d", "--name", name, "--network", net, "--network-alias", service,
-                "--no-healthcheck", *extra, image, *_command(service))
-        assert r.returncode == 0, r.stderr
-        containers.append(name)
-        return name
 
-    scheduler = start("scheduler")
-    probe = COMPOSE["services"]["scheduler"]["healthcheck"]["test"][1:]  # ["CMD", ...]
-    _wait(docker, scheduler, lambda: _sh(docker, "exec", scheduler, *probe).returncode == 0,
-          "the compose healthcheck")
-    start("worker")
-    env = [e.partition("=") for e in COMPOSE["services"]["web"]["environment"]]
+def test_compose_up_runs_a_job_on_the_cluster_worker(docker: str, image: str) -> None:
+    """`docker compose up` of docker-compose.yml as a teacher runs it (with the image just built):
+    scheduler healthy, worker joined, web answering; a training job submitted over HTTP runs on
+    the worker container, not in the web one, and succeeds."""
+    project = _name("compose").replace("-", "")
     port = _free_port()
-    web = start("web", "-p", f"127.0.0.1:{port}:8000",
-                *(a for k, _, v in env if v for a in ("-e", f"{k}={v}")))
-    assert "MATHLENS_SCHEDULER=tcp://scheduler:8786" in {f"{k}={v}" for k, _, v in env}
+    env = {**os.environ, "MATHLENS_IMAGE": image, "MATHLENS_PORT": str(port),
+           "COMPOSE_PROJECT_NAME": project}
+    compose = [*_compose_cli(docker), "-f", str(ROOT / "docker-compose.yml"), "-p", project]
 
-    status, _, body = _wait(docker, web, lambda: _get(f"http://127.0.0.1:{port}/api/health"),
-                            "/api/health")
-    assert status == 200 and json.loads(body)["status"] == "ok"
-    # A client in the web container, as the app's job service is: the worker runs our code.
-    script = (
-        "import os, distributed\n"
-        "c = distributed.Client(os.environ['MATHLENS_SCHEDULER'], timeout=60)\n"
-        "c.wait_for_workers(1, timeout=120)\n"
-        "f = c.submit(lambda: __import__('compute').__file__ + ' ' + __import__('torch').__version__, pure=False)\n"
-        "print(f.result(timeout=120))\n"
-        "c.close()\n")
-    r = _sh(docker, "exec", web, "python", "-c", script, timeout=300)
-    assert r.returncode == 0, _tail(r.stdout + r.stderr)
-    where, torch_version = r.stdout.split()[-2:]
-    assert where.startswith("/app/compute/") and "+cpu" in torch_version, r.stdout
+    def sh(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*compose, *args], capture_output=True, text=True, env=env,
+                              timeout=timeout, cwd=ROOT)
+
+    try:
+        up = sh("up", "-d", "--no-build")
+        assert up.returncode == 0, _tail(up.stdout + up.stderr)
+        web = sh("ps", "-q", "web").stdout.strip()
+        base = f"http://127.0.0.1:{port}"
+        status, _, body = _wait(docker, web, lambda: _get(f"{base}/api/health"), "/api/health")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        config = {"dataset": {"name": "moons", "n_samples": 300, "seed": 0},
+                  "model": {"hidden": [8]}, "optimizer": {"name": "adam", "lr": 0.03},
+                  "epochs": 60, "batch_size": 32, "seed": 0}
+        req = urllib.request.Request(f"{base}/api/v1/jobs", method="POST",
+                                     data=json.dumps({"config": config}).encode(),
+                                     headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 202
+            job_id = json.loads(r.read())["id"]
+
+        def finished():
+            got = _get(f"{base}/api/v1/jobs/{job_id}")
+            j = json.loads(got[2]) if got and got[0] == 200 else {}
+            return j if j.get("status") in ("succeeded", "failed", "cancelled", "interrupted") else None
+
+        j = _wait(docker, web, finished, "the job to finish", timeout=240)
+        assert j["status"] == "succeeded", j["error"]
+        assert j["result"]["test_accuracy"] > 0.8
+        worker = sh("ps", "-q", "worker").stdout.strip()
+        worker_ip = _state(docker, worker, "range .NetworkSettings.Networks}}{{.IPAddress}}{{end")
+        assert worker_ip and f"//{worker_ip}:" in j["worker"], (j["worker"], worker_ip)
+    finally:
+        down = sh("down", "-v", "--remove-orphans", timeout=120)
+        assert down.returncode == 0, _tail(down.stdout + down.stderr)
 
 
 def test_compose_file_declares_the_classroom_services() -> None:
