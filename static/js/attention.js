@@ -3,7 +3,7 @@
 // Data: POST /api/v1/linalg/attention. URL state: tokens, embed_dim, seed, causal, scale, query.
 
 import { applyHide, checkboxField, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, BLUES, C, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-apps-common.js";
+import { $, BLUES, C, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const DEFAULT_TOKENS = "the cat sat on the mat";
 const S = { tokens: DEFAULT_TOKENS.split(" "), embed_dim: 4, seed: 0, causal: false, scale: null, query: 2 };

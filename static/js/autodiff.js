@@ -2,7 +2,7 @@
 // differences side by side, then JAX's vmap and jit (POST /api/v1/calculus/autodiff).
 
 import { applyHide, dataTable, debounce, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, sci } from "./calculus-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
 
 const S = { expression: "sin(x)*exp(x)", x0: 0.7 };
 let D = null;

@@ -6,7 +6,7 @@ import { Player } from "./player.js";
 import {
   applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery,
 } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./calculus-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num } from "./lab-common.js";
 
 const VARS = ["x", "y", "z"];
 const S = { expression: "x*y + sin(x)", x: 1, y: 2, z: 0.5, net_activation: "tanh", x1: 1, x2: -0.5, target: 1, seed: 0 };

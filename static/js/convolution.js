@@ -4,7 +4,7 @@
 // URL state: signal, kernel, mode, image, image_kernel (rows separated by ";"), row.
 
 import { applyHide, dataTable, fmt, hiddenSet, parseNumber, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, rng } from "./linalg-apps-common.js";
+import { $, C, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, rng } from "./lab-common.js";
 
 const r2 = (v) => Math.round(v * 100) / 100;
 const SIGNALS = {

@@ -2,7 +2,7 @@
 // against h (POST /api/v1/calculus/derivatives). Every control is in the URL.
 
 import { applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, sci } from "./calculus-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
 
 const S = { expression: "sin(x)", x0: 1, h: 0.5, x_range: [-4, 4] };
 let D = null;

@@ -3,7 +3,7 @@
 // Data: POST /api/v1/linalg/embeddings. URL state: window, rank, alpha, word, analogy (a,b,c).
 
 import { applyHide, dataTable, el, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-apps-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const PRESETS = [
   { v: "king,man,woman", label: "king − man + woman (works)", want: "queen" },

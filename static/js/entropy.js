@@ -4,7 +4,7 @@
 // URL state: coin, k, p, margin.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-apps-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const DEF_P = [0.4, 0.3, 0.2, 0.1];
 const S = { coin: 0.9, k: 4, p: DEF_P.slice(), margin: 2 };

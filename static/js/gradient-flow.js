@@ -5,7 +5,7 @@ import { Player } from "./player.js";
 import {
   applyHide, checkboxField, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery,
 } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, sci } from "./calculus-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
 
 const MAX_WORK = 100 * 256 * 256 * 3; // = compute.calculus_flow.MAX_WORK
 const DEFAULTS = {

@@ -5,7 +5,7 @@
 // URL state: k, p, q, base, mu_p, sigma_p, mu_q, sigma_q, vae.
 
 import { applyHide, checkboxField, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-apps-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const DEF_P = [0.5, 0.3, 0.15, 0.05];
 const DEF_Q = [0.25, 0.25, 0.25, 0.25];

@@ -3,7 +3,7 @@
 // Everything drawn comes from POST /api/v1/linalg/lora.
 
 import { applyHide, dataTable, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-common.js";
+import { $, C, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const LIMITS = { d: [4, 128], decay: [0.05, 1] };
 const S = { d: 64, rank: 6, decay: 0.6, seed: 0 };

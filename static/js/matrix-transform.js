@@ -3,7 +3,7 @@
 
 import { Player } from "./player.js";
 import { applyHide, dataTable, el, hiddenSet, parseNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, FONT, PLOT_CONFIG, Plotly, complexText, fetcher, hookCopyLink, num } from "./linalg-common.js";
+import { $, C, FONT, PLOT_CONFIG, Plotly, complexText, fetcher, hookCopyLink, num } from "./lab-common.js";
 
 const N_FRAMES = 61;
 const PRESETS = {

@@ -4,7 +4,7 @@
 
 import { Player } from "./player.js";
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, BLUES, C, PLOT_CONFIG, Plotly, fetcher, heatmap, hookCopyLink, layout, num, rng } from "./linalg-apps-common.js";
+import { $, BLUES, C, PLOT_CONFIG, Plotly, fetcher, heatmap, hookCopyLink, layout, num, rng } from "./lab-common.js";
 
 const MAX_NODES = 50;
 const PRESETS = {

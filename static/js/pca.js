@@ -3,7 +3,7 @@
 // Everything drawn comes from POST /api/v1/linalg/pca.
 
 import { applyHide, dataTable, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const AXIS_COLORS = [C.blue, C.vermilion, C.green];
 const MAX_ROWS = 2000;

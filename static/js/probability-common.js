@@ -2,7 +2,7 @@
 // helpers), URL-backed slider groups, and stat readouts. Each lab stays one ES module.
 
 import { el, qNumber, readQuery, sliderField, boundError, writeQuery, applyHide, hiddenSet } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, setStatus } from "./linalg-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, setStatus } from "./lab-common.js";
 
 export { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, setStatus, el, readQuery, writeQuery };
 

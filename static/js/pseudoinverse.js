@@ -3,7 +3,7 @@
 // turns nearly collinear. Everything drawn comes from POST /api/v1/linalg/least_squares.
 
 import { applyHide, dataTable, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, METHOD_COLORS, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-common.js";
+import { $, C, METHOD_COLORS, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const EPS = 2.220446049250313e-16;
 const NAMES = {

@@ -3,7 +3,7 @@
 // Data: POST /api/v1/information/softmax. URL state: logits, temperature, student_logits, label.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-apps-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const DEF_T = [5, 2, 1, -1, -2];
 const DEF_S = [1, 0.5, 0, 0, 0];

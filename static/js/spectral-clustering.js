@@ -3,7 +3,7 @@
 // Data: POST /api/v1/linalg/spectral-clustering. URL state: the request fields + colour.
 
 import { applyHide, checkboxField, dataTable, el, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, CLUSTER_COLORS, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./linalg-apps-common.js";
+import { $, C, CLUSTER_COLORS, DIVERGING, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
 
 const S = { dataset: "moons", n_samples: 300, noise: 0.05, seed: 0, affinity: "knn", n_neighbors: 8, gamma: 20, normalized: true, colour: "clusters" };
 let D = null;

@@ -4,7 +4,7 @@
 
 import { Player } from "./player.js";
 import { applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, sci } from "./calculus-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
 
 const S = { l1: 1, l2: 10, theta: 30, lr: 0.15, steps: 40, start: [2, 1.5], expression: "x^3 - 3*x + y^2" };
 let Q = null;
