@@ -7,7 +7,9 @@ Run: ``python bench/bench_optimize.py`` (``--quick`` for a short run). Prints ma
    is timed on a subset of the starts and extrapolated; the table says so);
 3. a user objective (numpy callables, as typed expressions give): the numba kernel calling f
    back per point against the numpy engine, by number of points (the ``auto`` crossover);
-4. numba compile time (cold, in a subprocess with an empty cache) and cached load.
+4. numba compile time (cold, in a subprocess with an empty cache) and cached load;
+5. the fair race's tuning grid (``tune_lr``: 4 optimizers x 13 learning rates x 1 start x 500
+   steps as ONE optimize call) against running each setting one at a time (``--fair`` alone).
 
 ``run(app_client=...)`` adds an end-to-end row: ``app_client(body)`` must perform the request for
 the interactive case (``body`` as in ``INTERACTIVE``), e.g.
@@ -249,6 +251,46 @@ def crossover(repeat: int, steps: int) -> list[dict]:
     return rows
 
 
+FAIR_OPTIMIZERS = [
+    {"name": "sgd", "momentum": 0.9},
+    {"name": "rmsprop"},
+    {"name": "adam"},
+    {"name": "lbfgs", "line_search_fn": "strong_wolfe"},
+]
+
+
+def fair_race(repeat: int, n_lrs: int = 13, steps: int = 500) -> list[dict]:
+    """The tuning grid in one vectorized call vs one call (or one torch loop) per setting."""
+    obj = get_function("rosenbrock")
+    starts = np.array([[-1.5, 2.0]])
+    lrs = np.geomspace(1e-4, 1.0, n_lrs)
+    settings = [{**c, "lr": float(lr)} for c in FAIR_OPTIMIZERS for lr in lrs]
+    first_order = [c for c in settings if c["name"] != "lbfgs"]
+    one_call = lambda: optim.tune_lr(obj, FAIR_OPTIMIZERS, starts, steps, n_lrs=n_lrs)  # noqa: E731
+    each = lambda: [optim.optimize(obj, [c], starts, steps) for c in settings]  # noqa: E731
+    one_call()
+    each()
+    rows = [
+        {"impl": f"tune_lr(): {len(settings)} settings as one optimize() call", "s": best_of(one_call, repeat, 5)},
+        {"impl": "optimize() once per setting (one at a time)", "s": best_of(each, repeat)},
+        {
+            # torch's LBFGS (two-loop recursion in Python) alone takes minutes here: left out
+            "impl": f"torch.optim loop once per setting, the {len(first_order)} first-order ones only",
+            "s": best_of(lambda: [torch_loop(c, starts, steps) for c in first_order], 1),
+        },
+    ]
+    for r in rows:
+        r["x"] = rows[1]["s"] / r["s"]
+    return rows
+
+
+def print_fair(rows: list[dict]) -> None:
+    print("\n## Fair race: tuning grid, 4 optimizers x 13 lrs x 1 start x 500 steps, rosenbrock\n")
+    print("| implementation | time | speed-up vs one optimize() per setting |\n|---|---:|---:|")
+    for r in rows:
+        print(f"| {r['impl']} | {_fmt_s(r['s'])} | {r['x']:.2g}x |")
+
+
 def compile_times() -> dict:
     code = (
         "import time; t = time.perf_counter(); from compute import optim; optim.warmup(); "
@@ -286,6 +328,7 @@ def run(
         "bulk": bulk(repeat if not quick else 1, 64, n_steps, 2 if not quick else 1),
         "crossover": crossover(repeat, 100 if quick else 500),
     }
+    res["fair"] = fair_race(repeat)
     if with_compile:
         res["compile"] = compile_times()
 
@@ -306,6 +349,7 @@ def run(
     print("|---:|---:|---:|---|")
     for r in res["crossover"]:
         print(f"| {r['points']} | {_fmt_s(r['numba'])} | {_fmt_s(r['numpy'])} | {r['auto']} |")
+    print_fair(res["fair"])
     if with_compile:
         c = res["compile"]
         print("\n## numba kernels: first use in a fresh process\n")
@@ -321,8 +365,12 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true", help="fewer repeats and steps")
     ap.add_argument("--no-compile", action="store_true", help="skip the cold-compile timing")
     ap.add_argument("--no-app", action="store_true", help="skip the end-to-end rows through the app")
+    ap.add_argument("--fair", action="store_true", help="only the fair-race tuning-grid table")
     args = ap.parse_args()
-    if args.no_app:
+    if args.fair:
+        optim.warmup()
+        print_fair(fair_race(3 if args.quick else 7))
+    elif args.no_app:
         run(quick=args.quick, with_compile=not args.no_compile)
     else:
         import warnings

@@ -25,12 +25,13 @@ location is writable); ``warmup()`` loads or compiles them ahead of the first re
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
 import threading
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -50,11 +51,18 @@ __all__ = [
     "DIVERGE",
     "OPTIMIZERS",
     "SCHEDULES",
+    "TUNE_CRITERIA",
+    "WOLFE_C1",
+    "WOLFE_C2",
+    "LineSearchTrace",
     "OptimizeResult",
     "OptimizerSpec",
     "ScheduleSpec",
+    "TuneResult",
+    "lbfgs_line_search",
     "lr_schedule",
     "optimize",
+    "tune_lr",
     "warmup",
 ]
 
@@ -684,16 +692,29 @@ def _cubic(x1, f1, g1, x2, f2, g2, bounded, lo, hi):
 
 
 @_jit
-def _strong_wolfe(fid, fp, x, y, t, dx, dy, f, gx, gy, gtd, max_ls, br):
+def _trial(rec, trials, cnt, t, f, gtd):
+    """Trace one line-search evaluation (t, φ(t), φ'(t)) into ``trials[cnt[1]]`` if ``rec``."""
+    if rec and cnt[1] < trials.shape[0]:
+        n = cnt[1]
+        trials[n, 0] = t
+        trials[n, 1] = f
+        trials[n, 2] = gtd
+        cnt[1] = n + 1
+
+
+@_jit
+def _strong_wolfe(fid, fp, x, y, t, dx, dy, f, gx, gy, gtd, max_ls, br, rec, trials, cnt):
     """torch.optim.lbfgs._strong_wolfe along d from (x, y); returns (f, gx, gy, t, evals).
 
     ``br`` (5, 2) is scratch for the bracket: rows t, f, gx, gy, gtd; columns its two ends.
+    ``rec``: trace every evaluation into ``trials`` (``_trial``); off on the default path.
     """
     c1, c2, tolerance_change = 1e-4, 0.9, 1e-9  # torch passes no tolerance_change here
     d_norm = max(abs(dx), abs(dy))
     f_new, gnx, gny = _fg(fid, fp, x + t * dx, y + t * dy)
     evals = 1
     gtd_new = gnx * dx + gny * dy
+    _trial(rec, trials, cnt, t, f_new, gtd_new)
     t_prev, f_prev, gpx, gpy, gtd_prev = 0.0, f, gx, gy, gtd
     done = False
     single = False  # the bracket is the single point t
@@ -719,6 +740,7 @@ def _strong_wolfe(fid, fp, x, y, t, dx, dy, f, gx, gy, gtd, max_ls, br):
         f_new, gnx, gny = _fg(fid, fp, x + t * dx, y + t * dy)
         evals += 1
         gtd_new = gnx * dx + gny * dy
+        _trial(rec, trials, cnt, t, f_new, gtd_new)
         ls_iter += 1
     if single:
         return f_new, gnx, gny, t, evals
@@ -750,6 +772,7 @@ def _strong_wolfe(fid, fp, x, y, t, dx, dy, f, gx, gy, gtd, max_ls, br):
         f_new, gnx, gny = _fg(fid, fp, x + t * dx, y + t * dy)
         evals += 1
         gtd_new = gnx * dx + gny * dy
+        _trial(rec, trials, cnt, t, f_new, gtd_new)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= br[1, low]:
             br[0, high], br[1, high], br[2, high], br[3, high], br[4, high] = (
@@ -776,8 +799,15 @@ def _strong_wolfe(fid, fp, x, y, t, dx, dy, f, gx, gy, gtd, max_ls, br):
     return br[1, low], br[2, low], br[3, low], br[0, low], evals
 
 
+# Columns of an L-BFGS iteration's trace row (``_traj_lbfgs``'s ``iters``).
+_IT_COLS = ("step", "x", "y", "dx", "dy", "f", "gtd", "t_init", "first_trial", "t", "f_t", "gtd_t",
+            "n_trials")  # fmt: skip
+
+
 @_jit
-def _traj_lbfgs(fid, fp, hp, x, y, lrs, xy, loss, gn):
+def _traj_lbfgs(fid, fp, hp, x, y, lrs, xy, loss, gn, iters, trials, cnt):
+    """LBFGS; traces each iteration into ``iters`` (K, 13) (``_IT_COLS``) and its line-search
+    evaluations into ``trials`` (M, 3) while ``cnt[0] < K`` (cnt: iterations, trials written)."""
     max_iter, hsize = int(hp[0]), int(hp[1])
     tol_grad, tol_change, wolfe, max_eval = hp[2], hp[3], hp[4] != 0.0, int(hp[5])
     f, gx, gy = _fg(fid, fp, x, y)
@@ -850,10 +880,31 @@ def _traj_lbfgs(fid, fp, hp, x, y, lrs, xy, loss, gn):
             gtd = gx * dx + gy * dy
             if gtd > -tol_change:
                 break
+            rec = cnt[0] < iters.shape[0]
+            if rec:
+                r = cnt[0]
+                iters[r, 0], iters[r, 1], iters[r, 2], iters[r, 3] = step, x, y, dx
+                iters[r, 4], iters[r, 5], iters[r, 6], iters[r, 7] = dy, cur, gtd, t
+                iters[r, 8] = cnt[1]
             ls_evals = 0
             if wolfe:
                 cur, gx, gy, t, ls_evals = _strong_wolfe(
-                    fid, fp, x, y, t, dx, dy, cur, gx, gy, gtd, max_eval - current_evals, br
+                    fid,
+                    fp,
+                    x,
+                    y,
+                    t,
+                    dx,
+                    dy,
+                    cur,
+                    gx,
+                    gy,
+                    gtd,
+                    max_eval - current_evals,
+                    br,
+                    rec,
+                    trials,
+                    cnt,
                 )
                 x = x + t * dx
                 y = y + t * dy
@@ -865,6 +916,15 @@ def _traj_lbfgs(fid, fp, hp, x, y, lrs, xy, loss, gn):
                     cur, gx, gy = _fg(fid, fp, x, y)
                     ls_evals = 1
                     opt_cond = max(abs(gx), abs(gy)) <= tol_grad
+                    _trial(rec, trials, cnt, t, cur, gx * dx + gy * dy)
+            if rec:
+                r = cnt[0]
+                evaluated = wolfe or n_iter != max_iter
+                iters[r, 9] = t
+                iters[r, 10] = cur if evaluated else math.nan
+                iters[r, 11] = gx * dx + gy * dy if evaluated else math.nan
+                iters[r, 12] = cnt[1] - iters[r, 8]
+                cnt[0] = r + 1
             current_evals += ls_evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
@@ -888,6 +948,9 @@ def _run_opt(fid, fp, kind, hp, starts, lrs, xy, loss, gn, length):
     n = lrs.shape[0]
     bc1 = np.empty(n)
     bc2_sqrt = np.empty(n)
+    no_iters = np.empty((0, 13))  # LBFGS traces nothing here (lbfgs_line_search does)
+    no_trials = np.empty((0, 3))
+    no_cnt = np.zeros(2, dtype=np.int64)
     if kind == 3:  # torch's bias corrections, as it computes them (pow), once per optimizer
         for t in range(n):
             bc1[t] = 1.0 - math.pow(hp[0], t + 1.0)
@@ -903,7 +966,7 @@ def _run_opt(fid, fp, kind, hp, starts, lrs, xy, loss, gn, length):
         elif kind == 3:
             m = _traj_adam(fid, fp, hp, x, y, lrs, xy_s, loss_s, gn_s, bc1, bc2_sqrt)
         else:
-            m = _traj_lbfgs(fid, fp, hp, x, y, lrs, xy_s, loss_s, gn_s)
+            m = _traj_lbfgs(fid, fp, hp, x, y, lrs, xy_s, loss_s, gn_s, no_iters, no_trials, no_cnt)
         length[s] = m
         for k in range(m, n + 1):
             xy_s[k, 0] = math.nan
@@ -925,6 +988,7 @@ _KERNELS = (
     "_lerp",
     "_sqrt",
     "_cubic",
+    "_trial",
     "_strong_wolfe",
     "_traj_sgd",
     "_traj_adagrad",
@@ -1011,6 +1075,24 @@ def _check_kernels() -> None:
         _KERNELS_CHECKED = True
 
 
+@contextlib.contextmanager
+def _callback(objective: Objective) -> Iterator[float]:
+    """A user objective registered for the kernels (``fid = -1``): yields its handle ``fp``."""
+    f, grad = objective.f, objective.grad
+
+    def fg(x: float, y: float) -> tuple[float, float, float]:
+        gx, gy = grad(x, y)
+        return float(f(x, y)), float(gx), float(gy)
+
+    handle = next(_USER_HANDLES)
+    _USER_FG[handle] = fg
+    try:
+        with np.errstate(all="ignore"):  # applies to the callbacks: same thread
+            yield float(handle)
+    finally:
+        del _USER_FG[handle]
+
+
 def _run_numba(objective, builtin, kinds, hp, starts, lrs, xy, loss, gn, length, rows) -> None:
     """The compiled engine for optimizer ``rows``; user objectives are called back per point."""
     sub = rows != list(range(kinds.shape[0]))
@@ -1025,19 +1107,8 @@ def _run_numba(objective, builtin, kinds, hp, starts, lrs, xy, loss, gn, length,
             _check_kernels()
         _run_all(builtin[0], builtin[1], k, h, starts, lr_r, o_xy, o_loss, o_gn, o_len)
     else:
-        f, grad = objective.f, objective.grad
-
-        def fg(x: float, y: float) -> tuple[float, float, float]:
-            gx, gy = grad(x, y)
-            return float(f(x, y)), float(gx), float(gy)
-
-        handle = next(_USER_HANDLES)
-        _USER_FG[handle] = fg
-        try:
-            with np.errstate(all="ignore"):  # applies to the callbacks: same thread
-                _run_all(-1, float(handle), k, h, starts, lr_r, o_xy, o_loss, o_gn, o_len)
-        finally:
-            del _USER_FG[handle]
+        with _callback(objective) as handle:
+            _run_all(-1, handle, k, h, starts, lr_r, o_xy, o_loss, o_gn, o_len)
     if sub:
         xy[rows], loss[rows], gn[rows], length[rows] = o_xy, o_loss, o_gn, o_len
 
@@ -1323,6 +1394,247 @@ def optimize(
     )
 
 
+# ----------------------------------------------------------------------------------------------
+# Fair race: every optimizer at its own best learning rate
+# ----------------------------------------------------------------------------------------------
+
+TUNE_CRITERIA = ("final", "area")
+MAX_TUNE_LRS = 25
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """A learning-rate grid per optimizer run as one ``optimize`` call, and the tuned race.
+
+    lrs (G,) the grid, geometric from lr_min to lr_max; score (n_opt, G) each lr's score:
+    criterion ``final`` = mean over starts of f(θ_steps), ``area`` = mean over starts and
+    t = 0..steps of f(θ_t) (the area under the loss curve over steps + 1); +inf where any
+    start diverged. best (n_opt,) index of the lowest score (the smaller lr on a tie);
+    diverged (n_opt, G) starts that diverged; race: the ``OptimizeResult`` of every optimizer
+    at its best lr (rows of the grid run; ``configs`` carry the tuned lr).
+    """
+
+    lrs: Array
+    score: Array
+    best: Array
+    diverged: Array
+    race: OptimizeResult
+    criterion: str
+
+
+def _int_in(name: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}]; got {value}")
+    return int(value)
+
+
+def tune_lr(
+    objective: Objective,
+    optimizers: Sequence[Mapping[str, Any]],
+    starts: ArrayLike,
+    steps: int,
+    schedule: Mapping[str, Any] | None = None,
+    *,
+    lr_min: float = 1e-4,
+    lr_max: float = 1.0,
+    n_lrs: int = 13,
+    criterion: str = "final",
+    backend: Backend = "auto",
+) -> TuneResult:
+    """Tune each optimizer's lr on a log grid, then race the winners (a 'fair race').
+
+    lrs = geomspace(lr_min, lr_max, n_lrs); optimizer o at lrs[g] is lane o·G + g of ONE
+    ``optimize`` call (its own lr row: every lane advances in the same kernel call);
+    best_o = argmin_g score(o, g). Each optimizer's own lr is ignored; its other
+    hyperparameters and the schedule (which scales each lane's lr) are kept.
+    """
+    if isinstance(optimizers, Mapping) or not isinstance(optimizers, Sequence):
+        raise ValueError("optimizers must be a list of mappings")
+    if not optimizers:
+        raise ValueError("optimizers must not be empty")
+    parsed = [_parse_optimizer(o, i) for i, o in enumerate(optimizers)]
+    n_lrs = _int_in("n_lrs", n_lrs, 2, MAX_TUNE_LRS)
+    lr_min = _lr(0.0).check("lr_min", lr_min)
+    lr_max = _lr(0.0).check("lr_max", lr_max)
+    if not lr_min < lr_max:
+        raise ValueError(f"lr_min must be below lr_max; got {lr_min} and {lr_max}")
+    if criterion not in TUNE_CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(TUNE_CRITERIA)}; got {criterion!r}")
+    lrs = np.geomspace(lr_min, lr_max, n_lrs)
+    lanes = [{"name": name, **p, "lr": float(lr)} for name, p in parsed for lr in lrs]
+    res = optimize(objective, lanes, starts, steps, schedule, backend=backend)
+
+    n_opt, n_starts = len(parsed), res.xy.shape[1]
+    loss = res.loss.reshape(n_opt, n_lrs, n_starts, -1)  # (O, G, S, steps + 1)
+    dead = (res.diverged_at >= 0).reshape(n_opt, n_lrs, n_starts)
+    with np.errstate(invalid="ignore"):
+        per = loss[..., -1] if criterion == "final" else loss.mean(-1)  # (O, G, S)
+    score = np.where(dead, np.inf, per).mean(-1)  # (O, G)
+    best = np.argmin(score, axis=1)  # the first minimum: the smaller lr on a tie
+    rows = np.arange(n_opt) * n_lrs + best
+    race = OptimizeResult(
+        xy=res.xy[rows],
+        loss=res.loss[rows],
+        grad_norm=res.grad_norm[rows],
+        lr=res.lr[rows],
+        length=res.length[rows],
+        diverged_at=res.diverged_at[rows],
+        configs=tuple(res.configs[r] for r in rows),
+    )
+    return TuneResult(
+        lrs=lrs, score=score, best=best, diverged=dead.sum(-1), race=race, criterion=criterion
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# L-BFGS iterations with their strong-Wolfe line search
+# ----------------------------------------------------------------------------------------------
+
+WOLFE_C1, WOLFE_C2 = 1e-4, 0.9  # torch.optim.lbfgs._strong_wolfe's constants
+MAX_TRACE_ITERS = 10_000
+
+
+@dataclass(frozen=True)
+class LineSearchTrace:
+    """Every L-BFGS iteration of one run, with what its line search evaluated.
+
+    Iteration k starts at x[k] (K, 2) in optimizer step step[k] (K,), searches along d[k]
+    (K, 2): φ(t) = f(x + t·d), f (K,) = φ(0), gtd (K,) = φ'(0) = ∇f(x)·d < 0; t_init (K,)
+    the first trial step; t (K,) the accepted step with f_t, gtd_t (K,) = φ(t), φ'(t) (nan
+    where LBFGS took its last fixed step without evaluating). Strong Wolfe at t (torch's
+    c1 = 1e-4, c2 = 0.9): armijo (K,) φ(t) ≤ φ(0) + c1·t·φ'(0), curvature (K,)
+    |φ'(t)| ≤ c2·|φ'(0)|. trials (M, 3) rows (t, φ(t), φ'(t)) of every evaluation in order;
+    iteration k's are trials[offsets[k]:offsets[k + 1]], and trial_armijo, trial_curvature (M,)
+    the two conditions at each trial. truncated: the run had more
+    iterations than max_iters. run: the trajectory (1 optimizer, 1 start), as ``optimize``
+    gives it. phi_t, phi (K, n_phi): φ sampled on 0..1.25·max(trial t) (empty if n_phi = 0).
+    """
+
+    step: Array
+    x: Array
+    d: Array
+    f: Array
+    gtd: Array
+    t_init: Array
+    t: Array
+    f_t: Array
+    gtd_t: Array
+    armijo: Array
+    curvature: Array
+    trials: Array
+    offsets: Array
+    trial_armijo: Array
+    trial_curvature: Array
+    truncated: bool
+    run: OptimizeResult
+    phi_t: Array
+    phi: Array
+
+
+def lbfgs_line_search(
+    objective: Objective,
+    optimizer: Mapping[str, Any],
+    start: ArrayLike,
+    steps: int,
+    schedule: Mapping[str, Any] | None = None,
+    *,
+    max_iters: int = 200,
+    n_phi: int = 0,
+) -> LineSearchTrace:
+    """One LBFGS run (torch's rules, as ``optimize``) from ``start`` (2,), tracing its searches.
+
+    The same compiled kernel as ``optimize`` with tracing switched on: the first ``max_iters``
+    iterations are recorded (iteration = one direction d and one line search; one optimizer
+    step makes up to max_iter of them). ``n_phi`` > 0 also samples φ(t) = f(x + t·d) of each
+    iteration on n_phi points of [0, 1.25·max t tried], in one vectorized call of f.
+    """
+    name, p = _parse_optimizer(optimizer, 0)
+    if name != "lbfgs":
+        raise ValueError(f"optimizer.name must be 'lbfgs'; got {name!r}")
+    steps = _check_steps(steps)
+    pts = _check_starts(np.reshape(np.asarray(start, dtype=np.float64), (1, -1)))
+    max_iters = _int_in("max_iters", max_iters, 1, MAX_TRACE_ITERS)
+    n_phi = _int_in("n_phi", n_phi, 0, 1001)
+    sched_name, sched_params = _parse_schedule(schedule)
+    lr = _schedule_values(sched_name, p["lr"], steps, steps + 1, sched_params)[None]  # (1, T+1)
+    hp = np.array(_hp_row(name, p))
+    lrs = np.ascontiguousarray(lr[0, :steps])
+
+    xy = np.empty((steps + 1, 2))
+    loss, gn = np.empty(steps + 1), np.empty(steps + 1)
+    iters = np.empty((max_iters + 1, len(_IT_COLS)))  # one spare row tells "truncated"
+    trials = np.empty(((max_iters + 1) * int(hp[5]), 3))  # <= max_eval evaluations each
+    cnt = np.zeros(2, dtype=np.int64)
+    x0, y0 = pts[0]
+    builtin = _builtin_id(objective)
+    if builtin is not None:
+        if not _KERNELS_CHECKED:
+            _check_kernels()
+        n = _traj_lbfgs(*builtin, hp, x0, y0, lrs, xy, loss, gn, iters, trials, cnt)
+    else:
+        with _callback(objective) as handle:
+            n = _traj_lbfgs(-1, handle, hp, x0, y0, lrs, xy, loss, gn, iters, trials, cnt)
+    xy[n:], loss[n:], gn[n:] = np.nan, np.nan, np.nan
+    run = OptimizeResult(
+        xy=xy[None, None],
+        loss=loss[None, None],
+        grad_norm=gn[None, None],
+        lr=lr,
+        length=np.array([[n]]),
+        diverged_at=np.array([[n if n < steps + 1 else -1]]),
+        configs=({"name": name, **p},),
+    )
+
+    k = min(int(cnt[0]), max_iters)
+    it = iters[:k]
+    offsets = np.append(it[:, 8], it[-1, 8] + it[-1, 12] if k else 0).astype(np.int64)
+    tr = trials[: offsets[-1]]
+    owner = np.repeat(np.arange(k), np.diff(offsets))  # (M,) iteration of each trial
+    with np.errstate(invalid="ignore"):
+        armijo = it[:, 10] <= it[:, 5] + WOLFE_C1 * it[:, 9] * it[:, 6]
+        curvature = np.abs(it[:, 11]) <= -WOLFE_C2 * it[:, 6]
+        f0, gtd0 = it[owner, 5], it[owner, 6]
+        trial_armijo = tr[:, 1] <= f0 + WOLFE_C1 * tr[:, 0] * gtd0
+        trial_curvature = np.abs(tr[:, 2]) <= -WOLFE_C2 * gtd0
+    phi_t = phi = np.empty((k, 0))
+    if n_phi:
+        # [0, 1.25·(largest t tried, or accepted)] per iteration, as one (K, n_phi) grid
+        reach = np.zeros(k)
+        np.maximum.at(reach, owner, tr[:, 0])
+        hi = 1.25 * np.maximum(reach, it[:, 9])
+        hi = np.where(np.isfinite(hi) & (hi > 0), hi, 1.0)
+        phi_t = hi[:, None] * np.linspace(0.0, 1.0, n_phi)  # (K, n_phi)
+        with np.errstate(all="ignore"):
+            phi = np.asarray(
+                objective.f(it[:, 1, None] + phi_t * it[:, 3, None],
+                            it[:, 2, None] + phi_t * it[:, 4, None]),
+                dtype=np.float64,
+            ) * np.ones_like(phi_t)  # fmt: skip
+    return LineSearchTrace(
+        step=it[:, 0].astype(np.int64),
+        x=it[:, 1:3],
+        d=it[:, 3:5],
+        f=it[:, 5],
+        gtd=it[:, 6],
+        t_init=it[:, 7],
+        t=it[:, 9],
+        f_t=it[:, 10],
+        gtd_t=it[:, 11],
+        armijo=armijo,
+        curvature=curvature,
+        trials=tr,
+        offsets=offsets,
+        trial_armijo=trial_armijo,
+        trial_curvature=trial_curvature,
+        truncated=bool(cnt[0] > max_iters),
+        run=run,
+        phi_t=phi_t,
+        phi=phi,
+    )
+
+
 def warmup() -> None:
     """Compile (or load from the on-disk cache) the numba kernels; call once at server start.
 
@@ -1336,3 +1648,4 @@ def warmup() -> None:
         [[-1.0, 1.0]],
         2,
     )
+    lbfgs_line_search(objective, {"name": "lbfgs", "line_search_fn": "strong_wolfe"}, [-1, 1], 2)

@@ -13,10 +13,14 @@ from ..schemas.optimize import (
     ExpressionRequest,
     ExpressionResponse,
     FunctionRef,
+    LineSearchRequest,
+    LineSearchResponse,
     OptimizeRequest,
     OptimizeResponse,
     SurfaceRequest,
     SurfaceResponse,
+    TuneRequest,
+    TuneResponse,
 )
 from ..templating import mathml
 
@@ -43,6 +47,11 @@ def optimize(req: OptimizeRequest) -> ORJSONResponse:
         r = optim.optimize(obj, opts, np.asarray(req.starts, float), req.steps, sched)
     except ValueError as e:
         raise ComputeError("optimizers", str(e)) from e
+    return ORJSONResponse({"trajectories": trajectories(r)})
+
+
+def trajectories(r: optim.OptimizeResult) -> list[dict]:
+    """One record per optimizer × start, optimizer-major, cut at each run's valid length."""
     out = []
     for i in range(r.xy.shape[0]):
         for s in range(r.xy.shape[1]):
@@ -54,7 +63,46 @@ def optimize(req: OptimizeRequest) -> ORJSONResponse:
                 "loss": r.loss[i, s, :n], "grad_norm": r.grad_norm[i, s, :n], "lr": r.lr[i, :n],
                 "diverged": d >= 0, "diverged_at": d if d >= 0 else None,
             })  # fmt: skip
-    return ORJSONResponse({"trajectories": out})
+    return out
+
+
+@router.post("/optimize/tune", response_model=TuneResponse)
+def tune(req: TuneRequest) -> ORJSONResponse:
+    """Fair race: each optimizer's lr picked from a log grid (one vectorized run), then raced."""
+    obj = objective(req.function)
+    opts = [o.model_dump() for o in req.optimizers]
+    sched = req.schedule.model_dump() if req.schedule else None
+    try:
+        r = optim.tune_lr(obj, opts, np.asarray(req.starts, float), req.steps, sched, lr_min=req.lr_min,
+                          lr_max=req.lr_max, n_lrs=req.n_lrs, criterion=req.criterion)  # fmt: skip
+    except ValueError as e:
+        raise ComputeError("optimizers", str(e)) from e
+    curves = [{"optimizer": i, "score": r.score[i], "diverged": r.diverged[i], "best": int(b),
+               "lr": r.lrs[b]} for i, b in enumerate(r.best)]  # fmt: skip
+    return ORJSONResponse({"lrs": r.lrs, "criterion": r.criterion, "curves": curves,
+                           "trajectories": trajectories(r.race)})  # fmt: skip
+
+
+@router.post("/optimize/line-search", response_model=LineSearchResponse)
+def line_search(req: LineSearchRequest) -> ORJSONResponse:
+    """One L-BFGS run; per iteration the step sizes its line search tried, and φ(t) sampled."""
+    obj = objective(req.function)
+    sched = req.schedule.model_dump() if req.schedule else None
+    try:
+        tr = optim.lbfgs_line_search(obj, req.optimizer.model_dump(), req.start, req.steps, sched,
+                                     max_iters=req.max_iters, n_phi=req.n_phi)  # fmt: skip
+    except ValueError as e:
+        raise ComputeError("optimizer", str(e)) from e
+    o = tr.offsets
+    its = [{"step": int(tr.step[k]), "x": tr.x[k], "d": tr.d[k], "f": tr.f[k], "gtd": tr.gtd[k],
+            "t_init": tr.t_init[k], "t": tr.t[k], "f_t": tr.f_t[k], "gtd_t": tr.gtd_t[k],
+            "armijo": bool(tr.armijo[k]), "curvature": bool(tr.curvature[k]),
+            "trials": {"t": tr.trials[o[k]:o[k + 1], 0], "f": tr.trials[o[k]:o[k + 1], 1],
+                       "gtd": tr.trials[o[k]:o[k + 1], 2], "armijo": tr.trial_armijo[o[k]:o[k + 1]],
+                       "curvature": tr.trial_curvature[o[k]:o[k + 1]]},
+            "phi_t": tr.phi_t[k], "phi": tr.phi[k]} for k in range(len(tr.t))]  # fmt: skip
+    return ORJSONResponse({"c1": optim.WOLFE_C1, "c2": optim.WOLFE_C2, "line_search": req.optimizer.line_search_fn is not None,
+                           "truncated": tr.truncated, "trajectory": trajectories(tr.run)[0], "iterations": its})  # fmt: skip
 
 
 @router.post("/surface", response_model=SurfaceResponse)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from .common import FiniteFloat, Strict
 
@@ -140,7 +140,32 @@ Schedule = Annotated[Constant | StepLR | Exponential | Cosine | WarmupCosine | O
 SCHEDULE_MODELS = {m.model_fields["name"].annotation.__args__[0]: m for m in (Constant, StepLR, Exponential, Cosine, WarmupCosine, OneCycle)}
 
 MAX_POINTS = 2_000_000
+# CPU bound on top of MAX_POINTS: a point of an LBFGS run costs up to max_iter iterations, each
+# walking its history twice; measured (bench/bench_optimize.py machine) at <= 50 ns per unit of
+# 3·max_iter·(1 + history_size/4) (~30 ns typical), a first-order point at ~1 unit: 16M units
+# stay under ~0.8 s, and still let one default LBFGS run (1560 units a point) take 10000 steps.
+MAX_WORK = 16_000_000
 Point = tuple[FiniteFloat, FiniteFloat]
+
+
+def work_units(opt: BaseModel) -> float:
+    """Worst-case cost of one point of this optimizer, in units of a first-order step."""
+    if isinstance(opt, LBFGS):
+        return 3.0 * opt.max_iter * (1.0 + opt.history_size / 4.0)
+    return 1.0
+
+
+def check_budget(optimizers: list, lanes: int, n_starts: int, steps: int, what: str) -> None:
+    """optimizers × lanes × starts × (steps + 1) points within MAX_POINTS, their work MAX_WORK."""
+    n = len(optimizers) * lanes * n_starts * (steps + 1)
+    if n > MAX_POINTS:
+        raise ValueError(f"{what} must be at most {MAX_POINTS}; got {n}")
+    work = sum(work_units(o) for o in optimizers) * lanes * n_starts * (steps + 1)
+    if work > MAX_WORK:
+        raise ValueError(
+            f"{what}, each LBFGS point counted 3·max_iter·(1 + history_size/4) times, must be at "
+            f"most {MAX_WORK}; got {work:.0f}: lower steps, starts, max_iter or history_size"
+        )
 
 
 class OptimizeRequest(Strict):
@@ -152,11 +177,7 @@ class OptimizeRequest(Strict):
 
     @model_validator(mode="after")
     def _budget(self) -> OptimizeRequest:
-        n = len(self.optimizers) * len(self.starts) * (self.steps + 1)
-        if n > MAX_POINTS:
-            raise ValueError(
-                f"optimizers × starts × (steps + 1) must be at most {MAX_POINTS}; got {n}"
-            )
+        check_budget(self.optimizers, 1, len(self.starts), self.steps, "optimizers × starts × (steps + 1)")
         for i, p in enumerate(self.starts):
             if abs(p[0]) > 1e6 or abs(p[1]) > 1e6:
                 raise ValueError(f"starts[{i}] must lie within |x|, |y| ≤ 1e6; got {list(p)}")
@@ -194,6 +215,133 @@ class Trajectory(Strict):
 
 class OptimizeResponse(Strict):
     trajectories: list[Trajectory]
+
+
+TuneCriterion = Literal["final", "area"]  # compute.optim.TUNE_CRITERIA
+
+
+class TuneRequest(Strict):
+    """A fair race: each optimizer's lr tuned on a log grid (one vectorized run), then raced."""
+
+    function: FunctionRef
+    optimizers: list[Optimizer] = Field(min_length=1, max_length=10, description="their lr is ignored: the grid replaces it")
+    starts: list[Point] = Field(min_length=1, max_length=64, description="start points [x, y]; the score averages over them")
+    steps: int = Field(200, ge=1, le=10_000)
+    schedule: Schedule | None = None
+    lr_min: float = Field(1e-4, gt=0, le=10, allow_inf_nan=False, description="smallest lr of the grid", json_schema_extra={"log": True})
+    lr_max: float = Field(1.0, gt=0, le=10, allow_inf_nan=False, description="largest lr of the grid", json_schema_extra={"log": True})
+    n_lrs: int = Field(13, ge=2, le=25, description="grid points, spaced evenly in log(lr)")
+    criterion: TuneCriterion = Field(
+        "final", description="final: mean over starts of f at the last step; area: mean of f over all steps and starts"
+    )
+
+    @model_validator(mode="after")
+    def _budget(self) -> TuneRequest:
+        if not self.lr_min < self.lr_max:
+            raise ValueError(f"lr_min must be below lr_max; got {self.lr_min} and {self.lr_max}")
+        check_budget(self.optimizers, self.n_lrs, len(self.starts), self.steps, "optimizers × n_lrs × starts × (steps + 1)")
+        for i, p in enumerate(self.starts):
+            if abs(p[0]) > 1e6 or abs(p[1]) > 1e6:
+                raise ValueError(f"starts[{i}] must lie within |x|, |y| ≤ 1e6; got {list(p)}")
+        return self
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "function": {"name": "rosenbrock"},
+                    "optimizers": [{"name": "sgd", "momentum": 0.9}, {"name": "adam"}],
+                    "starts": [[-1.5, 2.0]],
+                    "steps": 300,
+                    "lr_min": 1e-4,
+                    "lr_max": 1.0,
+                    "n_lrs": 13,
+                    "criterion": "final",
+                }
+            ]
+        }
+    }
+
+
+class TuneCurve(Strict):
+    optimizer: int = Field(description="index into the request's optimizers")
+    score: list[float | None] = Field(description="score of each lr of the grid; null: some start diverged")
+    diverged: list[int] = Field(description="starts that diverged at each lr")
+    best: int = Field(description="index into lrs of the lowest score (the smaller lr on a tie)")
+    lr: float = Field(description="the tuned learning rate, lrs[best]")
+
+
+class TuneResponse(Strict):
+    lrs: list[float] = Field(description="the grid: n_lrs values from lr_min to lr_max, evenly spaced in log(lr)")
+    criterion: TuneCriterion
+    curves: list[TuneCurve]
+    trajectories: list[Trajectory] = Field(description="the race at the tuned lrs, as /optimize returns it")
+
+
+class LineSearchRequest(Strict):
+    """One L-BFGS run with every iteration's line search recorded."""
+
+    function: FunctionRef
+    optimizer: LBFGS
+    start: Point = Field(description="start point [x, y], |x|, |y| ≤ 1e6")
+    steps: int = Field(20, ge=1, le=1000, description="optimizer steps (each up to max_iter iterations)")
+    schedule: Schedule | None = None
+    max_iters: int = Field(200, ge=1, le=500, description="iterations recorded (the first ones)")
+    n_phi: int = Field(81, ge=11, le=201, description="points at which φ(t) = f(x + t·d) is sampled per iteration")
+
+    @model_validator(mode="after")
+    def _start(self) -> LineSearchRequest:
+        if abs(self.start[0]) > 1e6 or abs(self.start[1]) > 1e6:
+            raise ValueError(f"start must lie within |x|, |y| ≤ 1e6; got {list(self.start)}")
+        check_budget([self.optimizer], 1, 1, self.steps, "steps + 1")
+        return self
+
+    model_config = Strict.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "function": {"name": "rosenbrock"},
+                    "optimizer": {"name": "lbfgs", "lr": 1, "line_search_fn": "strong_wolfe"},
+                    "start": [-1.5, 2.0],
+                    "steps": 10,
+                }
+            ]
+        }
+    }
+
+
+class Trials(Strict):
+    t: list[float | None] = Field(description="step sizes tried, in order")
+    f: list[float | None] = Field(description="φ(t) = f(x + t·d)")
+    gtd: list[float | None] = Field(description="φ'(t) = ∇f(x + t·d)·d")
+    armijo: list[bool] = Field(description="φ(t) ≤ φ(0) + c1·t·φ'(0)")
+    curvature: list[bool] = Field(description="|φ'(t)| ≤ c2·|φ'(0)|")
+
+
+class LineSearchIteration(Strict):
+    step: int = Field(description="the optimizer step this iteration belongs to (0-based)")
+    x: list[float | None] = Field(description="start point of the iteration")
+    d: list[float | None] = Field(description="search direction")
+    f: float | None = Field(description="φ(0) = f(x)")
+    gtd: float | None = Field(description="φ'(0) = ∇f(x)·d (negative: a descent direction)")
+    t_init: float | None = Field(description="first step size tried")
+    t: float | None = Field(description="accepted step size")
+    f_t: float | None
+    gtd_t: float | None
+    armijo: bool = Field(description="sufficient decrease at the accepted t")
+    curvature: bool = Field(description="strong curvature condition at the accepted t")
+    trials: Trials
+    phi_t: list[float | None]
+    phi: list[float | None] = Field(description="φ sampled at phi_t")
+
+
+class LineSearchResponse(Strict):
+    c1: float
+    c2: float
+    line_search: bool = Field(description="strong Wolfe search (else a fixed step t = lr)")
+    truncated: bool = Field(description="more iterations ran than max_iters")
+    trajectory: Trajectory
+    iterations: list[LineSearchIteration]
 
 
 Range = tuple[FiniteFloat, FiniteFloat]

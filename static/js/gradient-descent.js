@@ -1,6 +1,7 @@
 // Gradient descent and optimizers: many optimizers × many starts race down a 2-D loss surface.
-// Everything drawn comes from POST /api/v1/optimize and /api/v1/surface; the controls are built
-// from GET /api/v1/catalog (names, defaults, bounds), and every control lives in the URL.
+// Everything drawn comes from POST /api/v1/optimize (or /optimize/tune in fair-race mode),
+// /api/v1/optimize/line-search (inside L-BFGS) and /api/v1/surface; the controls are built from
+// GET /api/v1/catalog (names, defaults, bounds), and every control lives in the URL.
 
 import { getJSON, isAbort, latest } from "./api.js";
 import { Player } from "./player.js";
@@ -75,9 +76,20 @@ const S = {
   starts: [],
   view: "contour", // or "3d"
   levels: "auto", // contour levels: auto | log | linear
+  fair: false, // fair race: tune each optimizer's lr on a log grid first (/optimize/tune)
+  lr_min: 1e-4,
+  lr_max: 1,
+  n_lrs: 13,
+  criterion: "final", // the tuning score: final | area
+  ls_iter: 1, // the L-BFGS iteration whose line search is shown (1-based)
 };
+const FAIR_BOUNDS = { lr_min: [1e-6, 10], lr_max: [1e-6, 10], n_lrs: [2, 25] };
+const CRITERIA = { final: "final f (mean over starts)", area: "area under the loss curve (mean f over all steps)" };
+const LS_STEPS_MAX = 1000; // /optimize/line-search runs at most this many steps
 
 let D = null; // the latest results, ready to draw
+let LS = null; // the latest L-BFGS line-search trace {iterations, c1, c2, ...} with {opt: index}
+const lsSlot = latest();
 let SURF = null; // {key, x, y, z, zt, log, fmin, ...}
 const surfSlot = latest();
 const optSlot = latest();
@@ -223,6 +235,15 @@ function readState() {
   }
   const starts = parsePairs(q.get("starts") || "").slice(0, MAX_STARTS).filter(([x, y]) => Math.abs(x) <= 1e6 && Math.abs(y) <= 1e6);
   S.starts = starts.length ? starts : (DEFAULT_STARTS[S.fn] || [[0, 0]]).map((p) => [...p]);
+  S.fair = q.get("fair") === "1";
+  for (const k of ["lr_min", "lr_max", "n_lrs"]) {
+    const v = qNumber(q, k, S[k]);
+    const [lo, hi] = FAIR_BOUNDS[k];
+    if (v >= lo && v <= hi && (k !== "n_lrs" || Number.isInteger(v))) S[k] = v;
+  }
+  if (CRITERIA[q.get("criterion")]) S.criterion = q.get("criterion");
+  const li = Math.round(qNumber(q, "ls_iter", 1));
+  if (li >= 1 && li <= 500) S.ls_iter = li;
   if (q.get("view") === "3d") S.view = "3d";
   if (["log", "linear"].includes(q.get("levels"))) S.levels = q.get("levels");
   if (S.fn === "custom" && !S.expression) S.expression = DEFAULT_EXPRESSION;
@@ -251,6 +272,11 @@ function writeState() {
     }
   });
   e.push(["starts", formatPairs(S.starts)]);
+  if (S.fair) {
+    e.push(["fair", 1]);
+    for (const k of ["lr_min", "lr_max", "n_lrs", "criterion"]) e.push([k, S[k]]);
+  }
+  if (S.ls_iter !== 1) e.push(["ls_iter", S.ls_iter]);
   if (S.view === "3d") e.push(["view", "3d"]);
   if (S.levels !== "auto") e.push(["levels", S.levels]);
   writeQuery(e);
@@ -465,6 +491,38 @@ function addOptimizer() {
   recompute();
 }
 
+// ------------------------------------------------------------------ fair race
+
+function buildFair() {
+  ui.fair = checkboxField({ id: "fair", name: "fair", label: "Fair race: tune each learning rate first", value: S.fair, control: "fair",
+    description: "run every optimizer over a log grid of learning rates and race each at its best one" }, (v) => {
+    S.fair = v;
+    renderFairParams();
+    recompute();
+  });
+  $("#fair-field").replaceChildren(ui.fair.el);
+  renderFairParams();
+}
+
+function renderFairParams() {
+  const box = $("#fair-params");
+  box.replaceChildren();
+  document.body.classList.toggle("fair-on", S.fair);
+  $("#fair-more").hidden = !S.fair;
+  if (!S.fair) return;
+  const lr = (k, label) => sliderField({ id: k, name: k, label, min: FAIR_BOUNDS[k][0], max: FAIR_BOUNDS[k][1], log: true, value: S[k], control: k,
+    description: `${label} of the grid` }, (v) => { S[k] = v; recompute(); });
+  box.append(
+    lr("lr_min", "smallest γ (lr_min)").el,
+    lr("lr_max", "largest γ (lr_max)").el,
+    sliderField({ id: "n_lrs", name: "n_lrs", label: "grid points (n_lrs)", min: 2, max: 25, integer: true, value: S.n_lrs, control: "n_lrs",
+      description: "learning rates tried, evenly spaced in log γ" }, (v) => { S.n_lrs = v; recompute(); }).el,
+    selectField({ id: "criterion", name: "criterion", label: "Score to minimize", control: "criterion", value: S.criterion,
+      options: Object.entries(CRITERIA).map(([value, label]) => ({ value, label })) }, (v) => { S.criterion = v; recompute(); }).el,
+  );
+  applyHide(box, hidden);
+}
+
 // ------------------------------------------------------------------ start points
 
 function syncStartsText() {
@@ -641,9 +699,19 @@ function setStatus(text, isError = false) {
 async function compute() {
   writeState();
   if (S.fn === "custom" && !S.exprOk) return; // checkExpression() calls back once it parses
-  const n = S.opts.length * S.starts.length * (S.steps + 1);
+  const lanes = S.fair ? S.n_lrs : 1;
+  const n = S.opts.length * lanes * S.starts.length * (S.steps + 1);
   if (n > MAX_POINTS) {
-    setStatus(`Too much to compute: ${S.opts.length} optimizers × ${S.starts.length} starts × ${S.steps + 1} steps = ${n.toLocaleString("en")} points (the limit is ${MAX_POINTS.toLocaleString("en")}). Lower the steps or the starts.`, true);
+    const grid = S.fair ? ` × ${S.n_lrs} learning rates` : "";
+    setStatus(`Too much to compute: ${S.opts.length} optimizers${grid} × ${S.starts.length} starts × ${S.steps + 1} steps = ${n.toLocaleString("en")} points (the limit is ${MAX_POINTS.toLocaleString("en")}). Lower the steps or the starts.`, true);
+    return;
+  }
+  if (S.fair && !(S.lr_min < S.lr_max)) {
+    setStatus("Fair race: the smallest γ (lr_min) must be below the largest (lr_max).", true);
+    return;
+  }
+  if (S.fair && S.starts.length > 64) {
+    setStatus(`Fair race: at most 64 start points; you have ${S.starts.length}.`, true);
     return;
   }
   // The one cross-field rule the catalog states in words (torch.optim.SGD's): checked here so a
@@ -669,15 +737,24 @@ async function compute() {
     function: fnRef(), optimizers: S.opts.map((o) => ({ name: o.name, ...o.hp })),
     starts: S.starts, steps: S.steps, schedule: schedBody(),
   };
-  const opts = S.opts.map((o) => ({ ...o, hp: { ...o.hp } }));
+  let opts = S.opts.map((o) => ({ ...o, hp: { ...o.hp } }));
+  const fair = S.fair;
+  const req = fair
+    ? optSlot.post("/api/v1/optimize/tune", { ...body, lr_min: S.lr_min, lr_max: S.lr_max, n_lrs: S.n_lrs, criterion: S.criterion })
+    : optSlot.post("/api/v1/optimize", body);
   document.body.classList.add("busy");
   $("#plots").setAttribute("aria-busy", "true");
   try {
-    const [s, r] = await Promise.all([surf, optSlot.post("/api/v1/optimize", body)]);
+    const [s, r] = await Promise.all([surf, req]);
     SURF = s;
+    const userLr = opts.map((o) => o.hp.lr);
+    // Fair race: the runs drawn are the tuned ones, so each label carries its tuned lr.
+    if (fair) opts = opts.map((o, i) => ({ ...o, hp: { ...o.hp, lr: r.curves[i].lr } }));
     D = prepareData(r, opts, body);
+    D.tune = fair ? { ...r, userLr } : null;
     setStatus("");
     drawAll();
+    fetchLineSearch();
   } catch (e) {
     if (isAbort(e)) return;
     setStatus(e.message || String(e), true);
@@ -956,6 +1033,7 @@ function drawAll() {
     overlays.contour.sync();
     renderSummary();
     renderTables();
+    drawTune();
     // A run of any length plays in about 8 s at 1× (never slower than 30 steps a second).
     player.fps = Math.max(30, D.nFrames / 8);
     player.setFrames(D.nFrames);
@@ -1283,6 +1361,152 @@ function renderTables() {
   }, { caption: "Surface grid", filename: "surface.csv" });
 }
 
+// ------------------------------------------------------------------ fair race: tuning curves
+
+function drawTune() {
+  const box = $("#tune-box");
+  const T = D.tune;
+  box.hidden = !T;
+  if (!T) {
+    if ($("#tune").data) Plotly.purge("tune");
+    return;
+  }
+  let allPos = true;
+  for (const c of T.curves) for (const v of c.score) if (v !== null && !(v > 0)) allPos = false;
+  const traces = [];
+  T.curves.forEach((c, i) => {
+    const name = NICE_NAMES[D.opts[i].name] || D.opts[i].name;
+    traces.push({ type: "scatter", mode: "lines+markers", name: `${i + 1}: ${name}`, x: T.lrs, y: c.score,
+      customdata: c.diverged, line: { color: colorOf(i), width: 2, dash: dashOf(i) }, marker: { size: 5, color: colorOf(i) },
+      hovertemplate: `${name}<br>γ = %{x:.3g}<br>score = %{y:.4g}<extra></extra>` });
+    traces.push({ type: "scatter", mode: "markers", name: `${name} tuned`, x: [c.lr], y: [c.score[c.best]], showlegend: false,
+      marker: { size: 13, color: colorOf(i), line: { color: "#ffffff", width: 2 } },
+      hovertemplate: `${name}: tuned γ = %{x:.3g}<br>score = %{y:.4g}<extra></extra>` });
+  });
+  const crit = T.criterion === "final" ? "final f" : "mean f over the steps";
+  const layout = {
+    font: FONT, margin: { l: 62, r: 10, t: 28, b: 42 }, hovermode: "closest", uirevision: "tune",
+    xaxis: { title: { text: "learning rate γ (log)" }, type: "log", exponentformat: "power" },
+    yaxis: { title: { text: `score: ${crit}${allPos ? " (log)" : ""}` }, type: allPos ? "log" : "linear", exponentformat: allPos ? "power" : "e", automargin: true },
+    showlegend: true, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
+  };
+  Plotly.react("tune", traces, layout, { ...PLOT_CONFIG, displayModeBar: false }).catch((e) => setStatus(`Could not draw the tuning plot: ${e.message || e}`, true));
+  const list = $("#tuned-lrs");
+  list.replaceChildren(...T.curves.map((c, i) => {
+    const name = NICE_NAMES[D.opts[i].name] || D.opts[i].name;
+    const dead = c.diverged.filter((v) => v > 0).length;
+    return el("li", { "data-index": i },
+      el("span", { class: "swatch", style: `--c:${colorOf(i)}`, "aria-hidden": "true" }),
+      el("strong", {}, ` ${i + 1}: ${name}`), ` tuned γ = ${fmt(c.lr, 3)}`,
+      el("span", { class: "note" }, ` (your slider: ${fmt(T.userLr[i], 3)}; diverged at ${dead} of ${T.lrs.length} γ)`));
+  }));
+  dataTable($("#tune-data"), ["optimizer", "lr", "score", "starts diverged"], () => {
+    const rows = [];
+    T.curves.forEach((c, i) => T.lrs.forEach((lr, g) => rows.push([`${i + 1}: ${D.opts[i].name}`, lr, c.score[g], c.diverged[g]])));
+    return rows;
+  }, { caption: "Tuning curves", filename: "tuning.csv" });
+}
+
+// ------------------------------------------------------------------ L-BFGS line search
+
+async function fetchLineSearch() {
+  const i = D.opts.findIndex((o) => o.name === "lbfgs");
+  const box = $("#ls-box");
+  if (i < 0) {
+    box.hidden = true;
+    LS = null;
+    lsSlot.abort();
+    return;
+  }
+  const body = {
+    function: D.body.function, optimizer: { name: "lbfgs", ...D.opts[i].hp }, start: D.body.starts[0],
+    steps: Math.min(D.body.steps, LS_STEPS_MAX), schedule: D.body.schedule, n_phi: 61, max_iters: 200,
+  };
+  try {
+    const r = await lsSlot.post("/api/v1/optimize/line-search", body);
+    LS = { ...r, opt: i };
+    box.hidden = false;
+    buildLsSlider();
+    drawLineSearch();
+  } catch (e) {
+    if (isAbort(e)) return;
+    box.hidden = false;
+    $("#ls-info").textContent = `Could not trace L-BFGS: ${e.message || e}`;
+  }
+}
+
+function buildLsSlider() {
+  const K = LS.iterations.length;
+  const fld = $("#ls-iter-field");
+  if (!K) { fld.replaceChildren(); return; }
+  if (S.ls_iter > K) S.ls_iter = K;
+  ui.lsIter = sliderField({ id: "ls_iter", name: "ls_iter", label: `Iteration (1 – ${K}${LS.truncated ? ", the first ones" : ""})`,
+    min: 1, max: Math.max(K, 2), integer: true, value: S.ls_iter, control: "ls_iter",
+    description: "which L-BFGS iteration's line search to show" }, (v) => {
+    S.ls_iter = Math.min(Math.max(1, Math.round(v)), K);
+    writeState();
+    drawLineSearch();
+  });
+  fld.replaceChildren(ui.lsIter.el);
+  applyHide(fld, hidden);
+}
+
+const mark = (ok) => (ok ? "✓" : "✗");
+
+function drawLineSearch() {
+  if (!LS) return;
+  const info = $("#ls-info");
+  const K = LS.iterations.length;
+  const label = D && D.labels[LS.opt] ? D.labels[LS.opt] : "L-BFGS";
+  if (!K) {
+    info.textContent = `${label} made no iteration: at the start the gradient is already below tolerance_grad.`;
+    Plotly.react("lsplot", [], { font: FONT }, { ...PLOT_CONFIG, displayModeBar: false }).catch(() => {});
+    return;
+  }
+  const k = Math.min(Math.max(S.ls_iter, 1), K) - 1;
+  const it = LS.iterations[k];
+  const tr = it.trials;
+  const tmax = it.phi_t[it.phi_t.length - 1];
+  const ok = tr.t.map((_, j) => tr.armijo[j] && tr.curvature[j]);
+  const traces = [
+    { type: "scatter", mode: "lines", name: "φ(t) = f(θ + t·d)", x: it.phi_t, y: it.phi, line: { color: "#1d2433", width: 2 },
+      hovertemplate: "t = %{x:.4g}<br>φ(t) = %{y:.5g}<extra></extra>" },
+    { type: "scatter", mode: "lines", name: "sufficient decrease: φ(0) + c₁·t·φ′(0)", x: [0, tmax],
+      y: [it.f, it.f + LS.c1 * tmax * it.gtd], line: { color: PALETTE[1], width: 2, dash: "dash" }, hoverinfo: "skip" },
+    { type: "scatter", mode: "markers+text", name: "trial steps (in order)", x: tr.t, y: tr.f,
+      text: tr.t.map((_, j) => String(j + 1)), textposition: "top center", textfont: { size: 11 },
+      customdata: tr.t.map((_, j) => [mark(tr.armijo[j]), mark(tr.curvature[j]), tr.gtd[j]]),
+      marker: { size: 10, symbol: ok.map((v) => (v ? "circle" : "circle-open")), color: ok.map((v) => (v ? PALETTE[2] : PALETTE[3])), line: { width: 2 } },
+      hovertemplate: "trial %{text}: t = %{x:.4g}<br>φ(t) = %{y:.5g}, φ′(t) = %{customdata[2]:.3g}<br>sufficient decrease %{customdata[0]}, curvature %{customdata[1]}<extra></extra>" },
+  ];
+  if (it.t !== null && it.f_t !== null) {
+    traces.push({ type: "scatter", mode: "markers", name: "accepted t", x: [it.t], y: [it.f_t],
+      marker: { size: 17, symbol: "star", color: PALETTE[2], line: { color: "#1d2433", width: 1 } },
+      hovertemplate: "accepted t = %{x:.4g}<br>φ(t) = %{y:.5g}<extra></extra>" });
+  }
+  // φ can be huge far along d (a long first trial): keep the view near φ(0) and the trials.
+  const ys = [...tr.f, it.f, it.f_t].filter((v) => v !== null && Number.isFinite(v));
+  const lo = Math.min(...ys), hi = Math.max(...ys);
+  const pad = Math.max((hi - lo) * 0.12, Math.abs(hi) * 1e-9, 1e-12);
+  const layout = {
+    font: FONT, margin: { l: 62, r: 10, t: 28, b: 42 }, hovermode: "closest", uirevision: `ls-${k}`,
+    xaxis: { title: { text: "step size t along d" }, range: [0, tmax], zeroline: false },
+    yaxis: { title: { text: "φ(t)" }, range: [lo - pad, hi + pad], automargin: true, exponentformat: "e" },
+    showlegend: true, legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
+  };
+  Plotly.react("lsplot", traces, layout, { ...PLOT_CONFIG, displayModeBar: false }).catch((e) => setStatus(`Could not draw the line search: ${e.message || e}`, true));
+  const tried = tr.t.map((t) => fmt(t, 3)).join(", ");
+  const how = LS.line_search
+    ? `tried t = ${tried || "—"}; accepted t = ${short(it.t)}`
+    : `no line search (line_search_fn = none): a fixed step t = ${short(it.t)}${tr.t.length ? "" : ", not evaluated (the step's last iteration)"}`;
+  const conds = it.f_t === null ? "" : ` At the accepted t: sufficient decrease ${mark(it.armijo)}, curvature ${mark(it.curvature)}.`;
+  info.textContent = `${label}, start 1 — iteration ${k + 1} of ${K}${LS.truncated ? "+" : ""} (in optimizer step ${it.step + 1}): `
+    + `from θ = (${short(it.x[0])}, ${short(it.x[1])}) along d = (${short(it.d[0])}, ${short(it.d[1])}), φ(0) = ${short(it.f)}, φ′(0) = ${short(it.gtd)}; ${how}.${conds}`;
+  dataTable($("#ls-data"), ["trial", "t", "phi(t)", "phi'(t)", "sufficient decrease", "curvature"],
+    () => tr.t.map((t, j) => [j + 1, t, tr.f[j], tr.gtd[j], tr.armijo[j], tr.curvature[j]]),
+    { caption: `Line-search trials of iteration ${k + 1}`, filename: `line-search-${k + 1}.csv` });
+}
+
 // ------------------------------------------------------------------ boot
 
 async function boot() {
@@ -1301,6 +1525,7 @@ async function boot() {
   renderRangeInputs();
   buildStepsAndSchedule();
   renderCards();
+  buildFair();
   buildStarts();
   $("#add-opt").addEventListener("click", addOptimizer);
   for (const b of document.querySelectorAll("input[name=view]")) b.addEventListener("change", () => b.checked && setView(b.value));

@@ -311,3 +311,76 @@ def test_the_3d_view_lifts_the_paths_onto_the_surface(page, server_url):
     assert kinds == ["surface", "scatter3d", "scatter3d"]
     assert query(page)["view"] == "3d"
     assert not page.locator("#contour").is_visible()
+
+
+# Fair race and the L-BFGS line search: their own endpoints, aborted when superseded as well.
+ABORTED_ALL = r"failed request: .*/api/v1/(optimize|optimize/tune|optimize/line-search|surface|expression) net::ERR_ABORTED"
+TWO = ("?function=rosenbrock&steps=60&schedule=constant&opt0_name=sgd&opt0_lr=0.001&opt0_momentum=0.9"
+       "&opt1_name=adam&opt1_lr=0.05&starts=-1.5,2")
+
+
+def test_fair_race_toggle_shows_the_tuning_plot_and_tuned_lrs(page, server_url):
+    open_lab(page, server_url, TWO)
+    assert not page.locator("#tune-box").is_visible()
+    assert not page.locator("#lr_min").is_visible()
+    page.check("#fair")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('fair') === '1'")
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#tune'); return g.data && g.data.length === 4; }"
+    )
+    assert page.locator("#tune-box").is_visible() and page.locator("#lr_min").is_visible()
+    q = query(page)
+    assert q["lr_min"] == "0.0001" and q["lr_max"] == "1" and q["n_lrs"] == "13" and q["criterion"] == "final"
+    # each curve: 13 learning rates on a log axis; the tuned one marked and listed
+    lrs = page.evaluate("() => document.querySelector('#tune').data[0].x")
+    assert len(lrs) == 13 and abs(lrs[0] - 1e-4) < 1e-12 and abs(lrs[-1] - 1) < 1e-12
+    assert page.evaluate("() => document.querySelector('#tune')._fullLayout.xaxis.type") == "log"
+    tuned = page.evaluate("() => [1, 3].map(i => document.querySelector('#tune').data[i].x[0])")
+    items = page.locator("#tuned-lrs li")
+    assert items.count() == 2
+    for i, lr in enumerate(tuned):
+        assert lr in lrs
+        assert re.search(r"tuned γ = [\d.e+-]+", items.nth(i).inner_text())
+    # the race now runs at the tuned rates: the loss legend says so
+    names = page.evaluate("() => document.querySelector('#loss').data.map(t => t.name)")
+    assert all("lr=" in n for n in names) and any(f"{lr:.3g}".rstrip("0") in " ".join(names) for lr in tuned)
+    # a coarser grid redraws the curves
+    page.fill("#n_lrs", "5")
+    page.wait_for_function("() => document.querySelector('#tune').data[0].x.length === 5")
+    assert query(page)["n_lrs"] == "5"
+    page.uncheck("#fair")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('fair')")
+    page.wait_for_selector("#tune-box", state="hidden")
+    expect_only(page, ABORTED_ALL)
+
+
+def test_the_line_search_view_follows_the_chosen_iteration(page, server_url):
+    open_lab(page, server_url, "?function=rosenbrock&steps=20&opt0_name=lbfgs&opt0_lr=1"
+             "&opt0_line_search_fn=strong_wolfe&starts=-1.5,2")  # fmt: skip
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#lsplot'); return g.data && g.data.length === 4; }"
+    )
+    assert page.locator("#ls-box").is_visible()
+    read = "() => { const d = document.querySelector('#lsplot').data; return [Array.from(d[0].x), Array.from(d[2].x), d[3].x[0]]; }"
+    phi_t1, trials1, accepted1 = page.evaluate(read)
+    assert accepted1 in trials1 and phi_t1[0] == 0
+    assert "iteration 1 of" in page.inner_text("#ls-info") and "sufficient decrease ✓" in page.inner_text("#ls-info")
+    page.fill("#ls_iter", "3")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('ls_iter') === '3'")
+    page.wait_for_function("() => document.querySelector('#ls-info').textContent.includes('iteration 3 of')")
+    phi_t3, trials3, accepted3 = page.evaluate(read)
+    assert (phi_t3, trials3) != (phi_t1, trials1) and accepted3 in trials3
+    # the sufficient-decrease line starts at φ(0) with slope c1·φ'(0) < 0
+    y = page.evaluate("() => Array.from(document.querySelector('#lsplot').data[1].y)")
+    assert y[1] < y[0]
+    # a link restores the chosen iteration
+    open_lab(page, server_url, "?function=rosenbrock&steps=20&opt0_name=lbfgs&opt0_lr=1"
+             "&opt0_line_search_fn=strong_wolfe&starts=-1.5,2&ls_iter=3")  # fmt: skip
+    page.wait_for_function("() => document.querySelector('#ls-info').textContent.includes('iteration 3 of')")
+    assert page.input_value("#ls_iter") == "3"
+    expect_only(page, ABORTED_ALL)
+
+
+def test_no_line_search_view_without_lbfgs(page, server_url):
+    open_lab(page, server_url, SMALL)
+    assert not page.locator("#ls-box").is_visible()

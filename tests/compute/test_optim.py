@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -575,3 +576,202 @@ def test_jit_falls_back_without_a_cache_location(monkeypatch):
 
 def test_warmup_runs():
     optim.warmup()
+
+
+# ----------------------------------------------------------------------------------------------
+# fair race: tune_lr against one torch.optim run per learning rate
+# ----------------------------------------------------------------------------------------------
+
+TUNE_OPTS = [
+    {"name": "sgd", "momentum": 0.9},
+    {"name": "adam", "betas": [0.8, 0.99]},
+    {"name": "rmsprop"},
+    {"name": "adagrad"},
+    # torch's LBFGS in Python is slow, and near a minimum a fixed step amplifies rounding (tiny
+    # yᵀs): a short, line-searched one agrees to ~1e-10 here
+    {"name": "lbfgs", "line_search_fn": "strong_wolfe", "history_size": 5, "max_iter": 2},
+]
+
+
+def torch_scores(fname, config, lrs, starts, steps, criterion):
+    """Score of each lr, each run with torch.optim on its own (+inf if any start diverged)."""
+    out = []
+    for lr in lrs:
+        pts = torch_run(fname, {**config, "lr": float(lr)}, starts, steps)  # (S, steps+1, 2)
+        n_valid = valid_prefix(fname, pts)
+        with np.errstate(all="ignore"):
+            f = TORCH_F[fname](*torch.tensor(pts).unbind(-1)).numpy()  # (S, steps+1)
+        per = f[:, -1] if criterion == "final" else f.mean(-1)
+        out.append(np.where(n_valid <= steps, np.inf, per).mean())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("criterion", optim.TUNE_CRITERIA)
+def test_tuned_lr_is_the_argmin_of_one_torch_run_per_lr(criterion):
+    fname, starts, steps = "rosenbrock", [[-1.5, 2.0], [0.5, -0.5]], 40
+    res = optim.tune_lr(get_function(fname), TUNE_OPTS, starts, steps, lr_min=1e-4, lr_max=1.0,
+                        n_lrs=9, criterion=criterion)  # fmt: skip
+    np.testing.assert_allclose(res.lrs, np.logspace(-4, 0, 9), rtol=1e-13)
+    assert res.score.shape == (len(TUNE_OPTS), 9) and res.criterion == criterion
+    for o, cfg in enumerate(TUNE_OPTS):
+        want = torch_scores(fname, cfg, res.lrs, starts, steps, criterion)
+        assert np.array_equal(np.isinf(want), np.isinf(res.score[o])), (cfg, want, res.score[o])
+        fin = np.isfinite(want)
+        assert_agree(res.score[o, fin], want[fin])
+        best = int(np.argmin(want))
+        assert res.best[o] == best, (cfg, want)
+        # a clear winner, so rounding cannot decide the test
+        runner_up = np.sort(want)[1]
+        assert runner_up - want[best] > 1e-6 * max(1.0, abs(want[best]))
+        # the race is the grid's row at the tuned lr: the same run as optimize() at that lr
+        solo = optimize(get_function(fname), [{**cfg, "lr": float(res.lrs[best])}], starts, steps)
+        np.testing.assert_array_equal(res.race.xy[o], solo.xy[0])
+        assert res.race.configs[o]["lr"] == res.lrs[best]
+    assert (res.diverged > 0).any()  # the grid reaches lrs where SGD blows up
+
+
+def test_tune_lr_ties_go_to_the_smaller_lr_and_bad_input_raises():
+    # from the minimum every lr stays there: all scores 0, the smallest lr wins
+    res = optim.tune_lr(get_function("booth"), [{"name": "adam"}], [[1.0, 3.0]], 5, n_lrs=4)
+    assert res.best[0] == 0 and np.all(res.score == 0)
+    obj = get_function("booth")
+    for kwargs, msg in [
+        ({"n_lrs": 26}, "n_lrs must be in [2, 25]"),
+        ({"n_lrs": 2.5}, "n_lrs must be an integer"),
+        ({"lr_min": 1.0, "lr_max": 0.1}, "lr_min must be below lr_max"),
+        ({"lr_max": 0.0}, "lr_max"),
+        ({"criterion": "best"}, "criterion must be one of final, area"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(msg)):
+            optim.tune_lr(obj, [{"name": "sgd"}], [[0.0, 0.0]], 5, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------
+# L-BFGS line-search trace against torch.optim.LBFGS(line_search_fn="strong_wolfe")
+# ----------------------------------------------------------------------------------------------
+
+
+def torch_lbfgs_evaluations(fname, config, start, steps):
+    """Every point torch's LBFGS evaluates (closure calls), in order, with f and ∇f there."""
+    cfg = {k: v for k, v in config.items() if k != "name"}
+    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([p], **cfg)
+    pts, fs, gs = [], [], []
+
+    def closure():
+        opt.zero_grad()
+        loss = TORCH_F[fname](p[0], p[1])
+        loss.backward()
+        pts.append(p.detach().clone().numpy())
+        fs.append(loss.item())
+        gs.append(p.grad.detach().clone().numpy())
+        return loss
+
+    for _ in range(steps):
+        opt.step(closure)
+    closure()  # where the last step ended
+    return np.array(pts), np.array(fs), np.array(gs)
+
+
+@pytest.mark.parametrize(
+    ("fname", "start"),
+    [("rosenbrock", [-1.5, 2.0]), ("rosenbrock", [0.5, -0.5]), ("beale", [1.0, 1.3])],
+)
+def test_line_search_trials_are_torchs_closure_calls(fname, start):
+    cfg = {"name": "lbfgs", "line_search_fn": "strong_wolfe"}
+    steps = 2
+    tr = optim.lbfgs_line_search(get_function(fname), cfg, start, steps)
+    want_p, want_f, want_g = torch_lbfgs_evaluations(fname, cfg, start, steps)
+    # ours in torch's order: each step's start point, then every trial x + t·d of its iterations
+    pts, fs, gtds, dirs = [], [], [], []
+    for s in range(steps + 1):
+        pts.append(tr.run.xy[0, 0, s])
+        fs.append(tr.run.loss[0, 0, s])
+        gtds.append(None)
+        dirs.append(None)
+        for k in np.nonzero(tr.step == s)[0]:
+            for t, f, gtd in tr.trials[tr.offsets[k] : tr.offsets[k + 1]]:
+                pts.append(tr.x[k] + t * tr.d[k])
+                fs.append(f)
+                gtds.append(gtd)
+                dirs.append(tr.d[k])
+    assert len(pts) == len(want_p) and len(tr.t) >= 10
+    assert_agree(np.array(pts), want_p)
+    assert_agree(np.array(fs), want_f)
+    for gtd, d, g in zip(gtds, dirs, want_g, strict=True):
+        if d is not None:  # φ'(t) = ∇f(x + t·d)·d, the gradient from torch's autograd
+            assert_agree(gtd, g @ d)
+    # each iteration starts where the previous one's accepted step landed
+    ends = tr.x + tr.t[:, None] * tr.d
+    assert_agree(tr.x[1:], ends[:-1])
+    # the iterates per optimizer step, as torch.optim.LBFGS gives them
+    assert_agree(tr.run.xy[0, 0], torch_run(fname, cfg, [start], steps)[0])
+
+
+@pytest.mark.parametrize("fname", ["rosenbrock", "beale", "himmelblau", "rastrigin"])
+def test_accepted_steps_satisfy_the_strong_wolfe_conditions(fname):
+    c1, c2 = 1e-4, 0.9  # torch's
+    tr = optim.lbfgs_line_search(
+        get_function(fname), {"name": "lbfgs", "line_search_fn": "strong_wolfe"}, [-1.5, 2.0], 20,
+        max_iters=500,
+    )  # fmt: skip
+    assert (optim.WOLFE_C1, optim.WOLFE_C2) == (c1, c2) and not tr.truncated
+    assert np.all(tr.gtd < 0)  # every direction is a descent direction
+    armijo = tr.f_t <= tr.f + c1 * tr.t * tr.gtd
+    curvature = np.abs(tr.gtd_t) <= c2 * np.abs(tr.gtd)
+    np.testing.assert_array_equal(tr.armijo, armijo)
+    np.testing.assert_array_equal(tr.curvature, curvature)
+    for k in range(len(tr.t)):
+        trials = tr.trials[tr.offsets[k] : tr.offsets[k + 1]]
+        hit = np.nonzero(trials[:, 0] == tr.t[k])[0]
+        if tr.t[k] == 0:  # the bracket shrank below tolerance_change: torch keeps x (t = 0)
+            assert tr.f_t[k] == tr.f[k] and not tr.curvature[k]
+            continue
+        assert hit.size, (k, tr.t[k], trials)  # the accepted t is a trial, with its φ and φ'
+        assert tuple(trials[hit[-1], 1:]) == (tr.f_t[k], tr.gtd_t[k])
+        assert tr.armijo[k] and tr.curvature[k], (k, trials)
+        assert (
+            tr.trial_armijo[tr.offsets[k] + hit[-1]] and tr.trial_curvature[tr.offsets[k] + hit[-1]]
+        )
+    assert (tr.armijo & tr.curvature).mean() > 0.95
+
+
+def test_line_search_trace_is_the_untraced_run_and_samples_phi():
+    obj = get_function("rosenbrock")
+    for ls in ("strong_wolfe", None):
+        cfg = {"name": "lbfgs", "line_search_fn": ls, "lr": 0.5 if ls is None else 1.0}
+        tr = optim.lbfgs_line_search(obj, cfg, [-1.5, 2.0], 8, n_phi=21)
+        ref = optimize(obj, [cfg], [[-1.5, 2.0]], 8)
+        np.testing.assert_array_equal(tr.run.xy, ref.xy)
+        np.testing.assert_array_equal(tr.run.loss, ref.loss)
+        assert tr.phi.shape == tr.phi_t.shape == (len(tr.t), 21)
+        np.testing.assert_array_equal(tr.phi_t[:, 0], 0.0)
+        np.testing.assert_allclose(tr.phi[:, 0], tr.f, rtol=1e-14)
+        k = len(tr.t) // 2
+        want = obj.f(*(tr.x[k][:, None] + tr.phi_t[k] * tr.d[k][:, None]))
+        np.testing.assert_allclose(tr.phi[k], want, rtol=1e-14)
+        hi = tr.phi_t[:, -1]
+        reach = np.array([max(tr.trials[tr.offsets[k] : tr.offsets[k + 1], 0], default=0.0)
+                          for k in range(len(tr.t))])  # fmt: skip
+        np.testing.assert_allclose(hi, 1.25 * np.maximum(reach, tr.t), rtol=1e-14)
+        if ls is None:  # a fixed step: t = lr, one evaluation (none at the step's last iteration)
+            assert np.all(tr.t[1:] == 0.5)  # the very first step is scaled by min(1, 1/|g|₁)
+            assert tr.t[0] == min(1.0, 1.0 / np.abs(tr.d[0]).sum()) * 0.5  # d₀ = -g₀
+            assert np.all(np.diff(tr.offsets) <= 1)
+    short = optim.lbfgs_line_search(
+        obj, {"name": "lbfgs", "line_search_fn": "strong_wolfe"}, [-1.5, 2.0], 8, max_iters=3
+    )
+    assert short.truncated and len(short.t) == 3 and short.offsets[-1] == len(short.trials)
+    with pytest.raises(ValueError, match="optimizer.name must be 'lbfgs'"):
+        optim.lbfgs_line_search(obj, {"name": "adam"}, [0, 0], 3)
+    with pytest.raises(ValueError, match=re.escape("max_iters must be in [1, 10000]")):
+        optim.lbfgs_line_search(obj, {"name": "lbfgs"}, [0, 0], 3, max_iters=0)
+
+
+def test_line_search_trace_on_a_user_objective():
+    obj = Objective(name="bowl", latex="", f=lambda x, y: x**2 + 3 * y**2,
+                    grad=lambda x, y: (2 * x, 6 * y), hess=None)  # fmt: skip
+    cfg = {"name": "lbfgs", "line_search_fn": "strong_wolfe"}
+    tr = optim.lbfgs_line_search(obj, cfg, [1.0, 1.0], 3, n_phi=11)
+    np.testing.assert_array_equal(tr.run.xy, optimize(obj, [cfg], [[1.0, 1.0]], 3).xy)
+    assert len(tr.t) >= 2 and np.all(tr.armijo & tr.curvature)
