@@ -48,9 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from compute import optim
+        from compute import nn, optim
 
         optim.warmup()  # compile the fast kernels once, before the first student drags a slider
+        nn.warmup()  # and the small-network kernels (lr-schedules lab, lean training path)
         app.state.jobs = None
         if settings.start_jobs:  # training jobs on Dask; the cluster starts in the background
             from .jobs import JobService
