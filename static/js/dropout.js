@@ -3,7 +3,7 @@
 // Every control is in the URL.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery, PLOT_CONFIG } from "./controls.js";
-import { $, C, Plotly, fetcher, hookCopyLink, layout, num } from "./calculus-common.js";
+import { $, C, Plotly, fetcher, hookCopyLink, layout, numExact as num } from "./lab-common.js";
 
 const FIELDS = {
   p: { label: "dropout probability p", min: 0, max: 0.9, step: 0.05, value: 0.2, group: "net" },

@@ -5,7 +5,7 @@
 
 import { isAbort, latest } from "./api.js";
 import { applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, hookCopyLink, layout, num, sci } from "./calculus-common.js";
+import { $, C, PLOT_CONFIG, Plotly, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
 
 const MODELS = ["logistic", "mlp"];
 const L = {

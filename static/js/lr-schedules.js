@@ -3,7 +3,7 @@
 // name; a schedule's settings are "<schedule>.<param>" (step.gamma=0.3).
 
 import { PLOT_CONFIG, applyHide, checkboxField, dataTable, el, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, Plotly, fetcher, hookCopyLink, layout, num } from "./calculus-common.js";
+import { $, C, Plotly, fetcher, hookCopyLink, layout, numExact as num } from "./lab-common.js";
 
 const URL_API = "/api/v1/optimization/lr-schedules";
 

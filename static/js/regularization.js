@@ -3,7 +3,7 @@
 // with many features (POST /api/v1/optimization/regularization-path). Every control is in the URL.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery, PLOT_CONFIG } from "./controls.js";
-import { $, C, Plotly, fetcher, hookCopyLink, layout, num } from "./calculus-common.js";
+import { $, C, Plotly, fetcher, hookCopyLink, layout, numExact as num } from "./lab-common.js";
 
 const S = { w_ols: [2, 0.8], rho: 0.5, r: 1, sigma: 1, n: 50, n_samples: 100, n_features: 20, n_informative: 5, path_rho: 0.5, noise: 1, path_seed: 0 };
 const LIM = {
