@@ -77,15 +77,34 @@ def docker() -> str:
     return cli
 
 
+def build_command(docker: str) -> list[str]:
+    return [docker, "build", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", IMAGE, str(ROOT)]
+
+
 @pytest.fixture(scope="module")
 def image(docker: str) -> str:
-    """mathlens:test, built from the local base with no network: pip sees only the wheelhouse."""
+    """mathlens:test, built from the local base with no network: pip sees only the wheelhouse.
+
+    scripts/test.sh starts this very build in the background while the other tests run and
+    names its exit-status file in MATHLENS_DOCKER_BUILD_RC (log beside it): then this waits for
+    it rather than building again."""
     t0 = time.monotonic()
-    build = subprocess.run(
-        [docker, "build", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", IMAGE, str(ROOT)],
-        capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-        env={**os.environ, "DOCKER_BUILDKIT": "1"})
-    assert build.returncode == 0, f"docker build failed:\n{_tail(build.stdout + build.stderr, 60)}"
+    rc_file = os.environ.get("MATHLENS_DOCKER_BUILD_RC")
+    if rc_file:
+        rc_path = Path(rc_file)
+        log = rc_path.with_suffix(".log")
+        while not rc_path.exists():
+            if time.monotonic() - t0 > BUILD_TIMEOUT_S:
+                pytest.fail(f"the background docker build did not finish in {BUILD_TIMEOUT_S} s:\n"
+                            f"{_tail(log.read_text() if log.exists() else '', 60)}", pytrace=False)
+            time.sleep(1)  # waiting for another process's build, under a deadline
+        rc = rc_path.read_text().strip()
+        out = log.read_text() if log.exists() else ""
+        assert rc == "0", f"docker build failed (exit {rc}):\n{_tail(out, 60)}"
+    else:
+        build = subprocess.run(build_command(docker), capture_output=True, text=True,
+                               timeout=BUILD_TIMEOUT_S, env={**os.environ, "DOCKER_BUILDKIT": "1"})
+        assert build.returncode == 0, f"docker build failed:\n{_tail(build.stdout + build.stderr, 60)}"
     print(f"docker build: {time.monotonic() - t0:.0f} s")
     return IMAGE
 
