@@ -349,7 +349,8 @@ def content_hash(data: bytes) -> str:
 class ImageSVD:
     """The SVD of a grayscale image, kept for fast rank changes: ``US`` = U·diag(S) and ``Vt``
     in float32 (the rank-k image is one small GEMM), ``S`` in float64, ``energy`` the cumulative
-    Σ_{i≤k} σ_i² (k = 0..p) for the errors."""
+    Σ_{i≤k} σ_i² (k = 0..p) for the errors, ``image`` the image itself in float32 (a rank k above
+    p/2 is rebuilt as the image minus its p − k smallest terms: the GEMM never exceeds p/2 terms)."""
 
     height: int
     width: int
@@ -357,6 +358,7 @@ class ImageSVD:
     US: Array
     Vt: Array
     energy: Array
+    image: Array
 
 
 def image_svd(img: ArrayLike) -> ImageSVD:
@@ -366,7 +368,7 @@ def image_svd(img: ArrayLike) -> ImageSVD:
     US = np.ascontiguousarray((d.U * d.S).astype(np.float32))
     Vt = np.ascontiguousarray(d.Vt.astype(np.float32))
     h, w = np.shape(img)
-    return ImageSVD(h, w, d.S, US, Vt, energy)
+    return ImageSVD(h, w, d.S, US, Vt, energy, np.ascontiguousarray(img, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -386,7 +388,10 @@ def low_rank_image(f: ImageSVD, rank: int) -> LowRankImage:
     p = f.S.size
     if not 0 <= rank <= p:
         raise ValueError(f"rank must be in [0, {p}] (min(height, width)); got {rank}")
-    Ak = f.US[:, :rank] @ f.Vt[:rank]  # (h, w) float32
+    if rank <= p // 2:
+        Ak = f.US[:, :rank] @ f.Vt[:rank]  # (h, w) float32
+    else:  # A_k = A − Σ_{i>k} σ_i u_i v_iᵀ: fewer terms
+        Ak = f.image - f.US[:, rank:] @ f.Vt[rank:]
     pixels = np.clip(np.rint(Ak * 255.0), 0, 255).astype(np.uint8)
     total = f.energy[-1]
     rel = math.sqrt(max(total - f.energy[rank], 0.0) / total) if total > 0 else 0.0
