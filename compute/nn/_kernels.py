@@ -408,14 +408,15 @@ def evaluate(theta, lay, X, Y, A, H, tm, ts, ll, yl, zout):
 
 @njit(**_JIT)
 def run_steps(theta, grad, s1, s2, counters, X, Y, perms, lrs, bs, g0, g1, lay, hp,
-              A, H, G, D, tm, ts, ll, yl, step_loss, Xte, Yte, epoch_out, grad_norms):
+              A, H, G, D, tm, ts, ll, yl, step_loss, Xte, Yte, epoch_out, grad_norms, snap):
     """Optimizer steps ``g0 .. g1-1`` (global numbering); at each epoch end, evaluate.
 
     ``counters``: ``[optimizer step count t, running epoch loss sum]``. ``perms (k, n)``: the
     shuffles of epochs ``g0 // spe ..``. Writes ``step_loss[g - g0]`` (batch mean),
     ``epoch_out[e] = [epoch loss, train loss, train acc, test loss, test acc]`` for the epochs
     that end in the chunk, and the pre-clip global gradient norm into ``grad_norms[g - g0]``
-    (-1 without clipping).
+    (-1 without clipping). ``snap (k, 2, P)``, unless empty: the weights and the last gradient
+    at each epoch's end (for progress reports on chunks of many epochs).
     """
     L = lay[0]
     F = lay[3]
@@ -459,6 +460,10 @@ def run_steps(theta, grad, s1, s2, counters, X, Y, perms, lrs, bs, g0, g1, lay, 
             out[2] = tr_ok / n
             out[3] = te_loss / Xte.shape[0]
             out[4] = te_ok / Xte.shape[0]
+            if snap.shape[0] > 0:
+                for i in range(P):
+                    snap[e - e0, 0, i] = theta[i]
+                    snap[e - e0, 1, i] = grad[i]
 
 
 # --- many runs at once: lanes are runs -------------------------------------------------------

@@ -209,16 +209,23 @@ class LeanRun:
         return z, loss, ok
 
 
-def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Steps ``g0..g1-1`` of one run: ``(step_loss (g1-g0,), epoch_out (n_epochs, 5), grad_norms)``."""
+SNAPSHOT_FLOATS = 1_000_000  # at most 8 MB of per-epoch weight snapshots in one chunk
+
+
+def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...],
+              snapshots: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Steps ``g0..g1-1`` of one run: ``(step_loss (g1-g0,), epoch_out (k, 5), grad_norms, snap)``
+    for the ``k`` epochs the chunk touches; ``snap (k, 2, P)``: weights and last gradient at the
+    end of each epoch ending in the chunk, when ``snapshots`` (else empty)."""
     (perms,) = run.chunk_arrays(g0, g1)
     step_loss = np.empty(g1 - g0)
     grad_norms = np.empty(g1 - g0)
     epoch_out = np.full((perms.shape[0], 5), np.nan)
+    snap = np.empty((perms.shape[0] if snapshots else 0, 2, run.layout.n_params))
     K.run_steps(run.theta, run.grad, run.s1, run.s2, run.counters, run.X, run.Y, perms, run.lrs,
                 run.config.batch_size, g0, g1, run.layout.lay, run.hp, *bufs, step_loss, run.Xte,
-                run.Yte, epoch_out, grad_norms)
-    return step_loss, epoch_out, grad_norms
+                run.Yte, epoch_out, grad_norms, snap)
+    return step_loss, epoch_out, grad_norms, snap
 
 
 def _same_shape(configs: Sequence[TrainConfig], runs: Sequence[LeanRun]) -> None:

@@ -35,7 +35,7 @@ from torch.nn import functional as F
 
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
-from .lean import LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffler
+from .lean import SNAPSHOT_FLOATS, LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffler
 from .models import SeededDropout, build_model, layer_shapes, weight_layers
 
 CONFIDENCE_BINS = 10
@@ -450,21 +450,30 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
     rows: list[np.ndarray] = []
     g, chunk, stopped, diverged_step = 0, spe, False, None
     t_loop = time.perf_counter()
+    # Chunks of several epochs (up to ~30 ms of kernel time between should_stop polls); the
+    # kernel snapshots the weights at each epoch end, so that epoch events describe their own
+    # epoch however the steps were chunked.
+    snapshots = cb.on_epoch is not None
+    max_chunk = max(spe, SNAPSHOT_FLOATS // (2 * run.layout.n_params) * spe) if snapshots else total
+    k = config.step_every
+    next_step_event = k
     while g < total:
         if should_stop is not None and should_stop():
             stopped = True
             break
-        g1 = min(total, g + chunk)
-        if cb.on_epoch is not None:
-            g1 = min(g1, (g // spe + 1) * spe)
+        g1 = min(total, g + chunk, g + max_chunk)
         t0 = time.perf_counter()
-        step_loss, epoch_out, _ = run_chunk(run, g, g1, bufs)
+        step_loss, epoch_out, _, snap = run_chunk(run, g, g1, bufs, snapshots)
         dt = time.perf_counter() - t0
-        if cb.on_step is not None:
-            k = config.step_every
-            for s in range((g // k + 1) * k, g1 + 1, k):
+
+        def steps_until(last: int, g=g, step_loss=step_loss) -> None:
+            nonlocal next_step_event
+            while next_step_event <= last:
+                s = next_step_event
                 cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
                                     float(run.lrs[s - 1])))
+                next_step_event += k
+
         e_first = g // spe
         for e in range(e_first, g1 // spe):
             row = epoch_out[e - e_first]
@@ -472,16 +481,19 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
             finite = bool(np.isfinite(row[:2]).all())
             if not finite:
                 diverged_step = (e + 1) * spe
+            if cb.on_step is not None:
+                steps_until((e + 1) * spe)
             if cb.on_epoch is not None:
                 epoch = e + 1
                 last = epoch == config.epochs or not finite
                 want_boundary = grid is not None and _want_boundary(data, epoch, last, config)
+                elapsed = t0 + dt * (epoch * spe - g) / (g1 - g) - t_start
                 scalars = dict(zip(
                     ("epoch", "step", "loss", "train_loss", "test_loss", "train_acc", "test_acc",
                      "lr", "elapsed_s"),
                     (epoch, epoch * spe, *(float(v) for v in row[[0, 1, 3, 2, 4]]),
-                     float(run.lrs[epoch * spe - 1]), time.perf_counter() - t_start), strict=True))
-                theta, grad = run.theta.copy(), run.grad.copy()
+                     float(run.lrs[epoch * spe - 1]), elapsed), strict=True))
+                theta, grad = snap[e - e_first, 0], snap[e - e_first, 1]
 
                 def details(theta=theta, grad=grad, want_boundary=want_boundary) -> dict[str, Any]:
                     wts, grads = run.layout.weights(theta), run.layout.weights(grad)
@@ -499,6 +511,8 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
                 cb.on_epoch(lazy if cb.lazy_epochs else lazy.resolve())
             if not finite:
                 break
+        if cb.on_step is not None and diverged_step is None:
+            steps_until(g1)
         if diverged_step is not None:
             break
         done, g = g1 - g, g1

@@ -196,6 +196,36 @@ def test_lazy_epochs_resolve_to_the_eager_events_from_their_own_epoch():
     assert eager[0].layers[0]["weight_norm"] != eager[-1].layers[0]["weight_norm"]
 
 
+def test_epoch_events_describe_their_own_epoch_when_chunks_span_many():
+    # The lean path runs chunks of many epochs and reports each epoch from the kernel's snapshot
+    # at that epoch's end: the event of epoch e equals the final state of an e-epoch run (same
+    # seed, constant lr, so the first e epochs are the same computation).
+    c = cfg(backend="lean", epochs=40, step_every=7, dtype="float64")
+    events, steps = [], []
+    r = train(c, Callbacks(on_epoch=events.append, on_step=steps.append))
+    assert [e.epoch for e in events] == list(range(1, 41))
+    assert [s.step for s in steps] == list(range(7, r.steps + 1, 7))
+    for e in (1, 13, 40):
+        short = train(cfg(backend="lean", epochs=e, dtype="float64"))
+        sd = torch.load(io.BytesIO(short.state_dict), weights_only=True)
+        norms = [float(torch.linalg.norm(v)) for k, v in sd.items() if k.endswith("weight")]
+        got = [layer["weight_norm"] for layer in events[e - 1].layers]
+        assert got == pytest.approx(norms, rel=1e-12)
+        assert events[e - 1].test_acc == short.test_accuracy
+        assert events[e - 1].outputs["mean_confidence"] == pytest.approx(
+            float(np.mean(np.max(_probs(short, c), axis=1))), rel=1e-9)
+
+
+def _probs(result, c) -> np.ndarray:
+    """Test-set class probabilities of a finished run, by torch from its weights."""
+    data = make_dataset(**c.dataset)
+    model = build_model(c.model, data.n_features, data.n_classes, None, n_outputs=2, seed=c.seed).double()
+    model.load_state_dict(torch.load(io.BytesIO(result.state_dict), weights_only=True))
+    with torch.no_grad():
+        z = model(torch.tensor(np.array(data.X_test), dtype=torch.float64))
+    return torch.softmax(z, dim=1).numpy()
+
+
 def test_multiclass_boundary_is_argmax_class():
     seen = []
     c = cfg(dataset={"name": "blobs", "centers": 4, "n_samples": 100}, epochs=1, grid_size=10)
