@@ -219,6 +219,7 @@ def test_compose_up_runs_a_job_on_the_cluster_worker(docker: str, image: str) ->
     project = _name("compose").replace("-", "")
     port = _free_port()
     env = {**os.environ, "MATHLENS_IMAGE": image, "MATHLENS_PORT": str(port),
+           "MATHLENS_SCHEDULER_PORT": str(_free_port()), "MATHLENS_DASHBOARD_PORT": str(_free_port()),
            "COMPOSE_PROJECT_NAME": project}
     compose = [*_compose_cli(docker), "-f", str(ROOT / "docker-compose.yml"), "-p", project]
 
