@@ -24,6 +24,7 @@ import contextlib
 import io
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -267,17 +268,31 @@ def state_bytes(model: torch.nn.Module) -> bytes:
     return buf.getvalue()
 
 
+_THREADS_LOCK = threading.Lock()
+_THREADS = {"users": 0, "saved": 0}
+
+
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` intra-op threads (process-wide in torch), restored afterwards."""
-    old = torch.get_num_threads()
-    if n != old:
-        torch.set_num_threads(n)
+    """Run with ``n`` intra-op threads (process-wide in torch), restored afterwards.
+
+    Safe with concurrent users (a server's request threads): the first one in saves the setting
+    and sets ``n``, the last one out restores it; the users in between run with the first one's
+    ``n``. (Save-and-restore per user would let overlapping users leave the process at ``n``.)
+    """
+    with _THREADS_LOCK:
+        if _THREADS["users"] == 0:
+            _THREADS["saved"] = torch.get_num_threads()
+            if n != _THREADS["saved"]:
+                torch.set_num_threads(n)
+        _THREADS["users"] += 1
     try:
         yield
     finally:
-        if torch.get_num_threads() != old:
-            torch.set_num_threads(old)
+        with _THREADS_LOCK:
+            _THREADS["users"] -= 1
+            if _THREADS["users"] == 0 and torch.get_num_threads() != _THREADS["saved"]:
+                torch.set_num_threads(_THREADS["saved"])
 
 
 def _want_boundary(data: Dataset, epoch: int, last: bool, config: TrainConfig) -> bool:

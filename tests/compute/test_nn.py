@@ -401,3 +401,34 @@ def test_trains_on_cuda():
     r2 = train(cfg(device="cuda", epochs=2, model={"hidden": [8], "dropout": 0.1}),
                Callbacks(on_epoch=seen.append))
     assert r2.device == "cuda" and len(seen) == 2 and seen[-1].boundary is not None
+
+
+def test_torch_threads_is_restored_after_overlapping_users():
+    # Two request threads overlapping A-in, B-in, A-out, B-out: the process must end where it
+    # started (per-user save/restore would leave it at 1 thread).
+    import threading
+
+    from compute.nn.train import torch_threads
+
+    before = torch.get_num_threads()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def a():
+        with torch_threads(1):
+            a_in.set()
+            b_in.wait(5)
+        a_out.set()
+
+    def b():
+        a_in.wait(5)
+        with torch_threads(1):
+            b_in.set()
+            a_out.wait(5)
+            assert torch.get_num_threads() == 1
+
+    ts = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(10)
+    assert torch.get_num_threads() == before
