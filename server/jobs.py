@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 log = logging.getLogger("mathlens.jobs")
@@ -129,7 +130,9 @@ def _plain(x: Any) -> Any:
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
         return [_plain(v) for v in x]
-    if hasattr(x, "tolist"):  # numpy array or scalar, torch tensor
+    if isinstance(x, np.ndarray | np.generic):  # orjson writes these itself (OPT_SERIALIZE_NUMPY)
+        return np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x
+    if hasattr(x, "tolist"):  # a torch tensor
         return _plain(x.tolist())
     if hasattr(x, "to_dict"):
         return _plain(x.to_dict())
@@ -306,7 +309,10 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
 """
-_COLUMNS = "id, config, config_hash, gpu, status, created, started, finished, worker, progress, result, error, weights IS NOT NULL"
+# A job row's fields, in SELECT order: read by _row, taken by Job.from_row.
+ROW_KEYS = ("id", "config", "config_hash", "gpu", "status", "created", "started", "finished",
+            "worker", "progress", "result", "error", "has_weights")
+_COLUMNS = ", ".join("weights IS NOT NULL" if k == "has_weights" else k for k in ROW_KEYS)
 
 
 class JobStore:
@@ -408,22 +414,7 @@ class JobStore:
 
 
 def _row(r: tuple) -> dict:
-    keys = (
-        "id",
-        "config",
-        "config_hash",
-        "gpu",
-        "status",
-        "created",
-        "started",
-        "finished",
-        "worker",
-        "progress",
-        "result",
-        "error",
-        "has_weights",
-    )
-    d = dict(zip(keys, r, strict=True))
+    d = dict(zip(ROW_KEYS, r, strict=True))
     d["config"] = orjson.loads(d["config"])
     d["progress"] = orjson.loads(d["progress"] or "{}")
     d["result"] = orjson.loads(d["result"]) if d["result"] else None
@@ -503,26 +494,7 @@ class Job:
 
     @classmethod
     def from_row(cls, row: dict, events: list[tuple[int, str, bytes]] = ()) -> Job:
-        job = cls(
-            **{
-                k: row[k]
-                for k in (
-                    "id",
-                    "config",
-                    "config_hash",
-                    "gpu",
-                    "status",
-                    "created",
-                    "started",
-                    "finished",
-                    "worker",
-                    "progress",
-                    "result",
-                    "error",
-                    "has_weights",
-                )
-            }
-        )
+        job = cls(**{k: row[k] for k in ROW_KEYS})
         job.frames = [_frame(seq, kind, data) for seq, kind, data in events]
         return job
 

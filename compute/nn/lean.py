@@ -196,9 +196,9 @@ class LeanRun:
     def logits(self, X: np.ndarray, bufs: tuple[np.ndarray, ...],
                theta: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
         """``(z (n, n_out), loss_sum, n_correct)`` at ``theta`` (default: the current weights)."""
-        return self.eval(X, np.zeros(X.shape[0], dtype=np.int64), bufs, theta)
+        return self.evaluate(X, np.zeros(X.shape[0], dtype=np.int64), bufs, theta)
 
-    def eval(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...],
+    def evaluate(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...],
              theta: np.ndarray | None = None):
         """At ``theta`` (default: the current weights)."""
         X = np.array(X, dtype=np.float64)
