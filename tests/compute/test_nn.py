@@ -432,3 +432,28 @@ def test_torch_threads_is_restored_after_overlapping_users():
     for t in ts:
         t.join(10)
     assert torch.get_num_threads() == before
+
+
+def test_lean_activations_match_numpy_to_a_few_ulp():
+    """The kernels' own tanh/sigmoid/exp (arithmetic, so that they vectorize) against numpy's."""
+    from numba import njit
+    from scipy.special import expit
+
+    from compute.nn import _kernels as K
+
+    @njit
+    def apply(x, out):
+        for i in range(x.shape[0]):
+            out[i, 0] = K._tanh(x[i])
+            out[i, 1] = K._sigmoid(x[i])
+            out[i, 2] = K._exp_nonpos(-abs(x[i]))
+
+    tiny = np.logspace(-300, 1.6, 20_000)
+    x = np.concatenate([np.linspace(-40, 40, 200_001), tiny, -tiny, [0.0, 710.0, -710.0]])
+    out = np.empty((x.size, 3))
+    apply(x, out)
+    refs = (np.tanh(x), expit(x), np.exp(-np.abs(x)))
+    for k, ref in enumerate(refs):  # relative, but for exp(y < -700) ~ 1e-304 where 0 is due
+        err = np.abs(out[:, k] - ref) - 8 * np.finfo(float).eps * np.abs(ref)
+        assert err.max() <= 1e-300, (k, x[err.argmax()], out[err.argmax(), k])
+    assert np.all(np.abs(out[:, 0]) <= 1.0) and out[-1, 0] == -1.0 and out[-3, 0] == 0.0
