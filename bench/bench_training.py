@@ -7,9 +7,9 @@ averaged). Figures are training examples per second:
   (a) a plain PyTorch loop (float32, no evaluation),
   (b) ``compute.nn.train`` (auto -> the lean path; also forced to torch), with per-epoch
       full-set evaluation of train and test sets, as Playground does after every epoch,
-  (c) the lean path alone: one run through the fused numba kernel (float64, per-epoch eval),
-      and ``train_many``: 30 concurrent runs as one batched computation (weights stacked, one
-      SIMD lane per run) on ``--threads`` threads, per-run figure.
+  (c) the lean path alone: one run through the fused numba kernel (float64, per-epoch eval);
+      30 runs through it one after another on ``--threads`` threads (the kernel alone, and
+      ``train_many`` with setup and results), per-run figure.
 
 Targets: one run >= 1x Playground; each of 30 concurrent runs >= 0.5x. Run:
 ``python bench/bench_training.py [--repeat 3] [--threads 2] [--runs 30]``. Timings are wall
@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from compute.nn import TrainConfig, make_dataset, train, train_many  # noqa: E402
-from compute.nn.lean import LeanRun, _Stack, n_outputs, run_chunk  # noqa: E402
+from compute.nn.lean import LeanRun, n_outputs, run_chunk  # noqa: E402
 from compute.nn.models import build_model  # noqa: E402
 
 PLAYGROUND = {"2-8-8-8-1": 500_000.0, "2-4-2-1": 2_200_000.0}  # examples/s, as given in the brief
@@ -127,7 +127,8 @@ def lean_kernel(hidden: list[int], epochs: int) -> tuple[int, Timer]:
 
 
 def many_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tuple[int, Timer]:
-    """The batched kernel alone (no setup, no results): per-run examples, CPU time / threads."""
+    """The lean kernel alone for ``runs`` runs, one after another on ``threads`` threads (no
+    setup, no results): per-run examples; CPU time / threads (each run's share of the cores)."""
     rs = []
     for seed in range(runs):
         c = config(hidden, epochs, seed=seed)
@@ -139,12 +140,10 @@ def many_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tupl
             )
         )
         rs[-1].perms.get(0, epochs - 1)
-    stacks = [_Stack(rs[k::threads]) for k in range(threads)]
-    total = rs[0].total_steps
     with ThreadPoolExecutor(threads) as pool, Timer() as t:
-        list(pool.map(lambda st: st.advance(0, total), stacks))
+        list(pool.map(lambda r: run_chunk(r, 0, r.total_steps, r.layout.buffers()), rs))
     t.cpu /= threads
-    return total * 10, t
+    return rs[0].total_steps * 10, t
 
 
 def many(hidden: list[int], epochs: int, runs: int, threads: int) -> tuple[int, Timer]:
@@ -182,7 +181,7 @@ def main() -> None:
             "(c) lean kernel, one run": best_of(
                 args.repeat, lambda h=hidden: lean_kernel(h, int(400 * sc))
             ),
-            f"(c) batched kernel, {args.runs} runs, per run": best_of(
+            f"(c) lean kernel, {args.runs} runs on {args.threads} threads, per run": best_of(
                 args.repeat, lambda h=hidden: many_kernel(h, int(200 * sc), args.runs, args.threads)
             ),
             f"(c) train_many(), {args.runs} runs, per run": best_of(

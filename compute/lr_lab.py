@@ -4,7 +4,7 @@
 toy set once per schedule: the same initial weights, the same data, the same minibatch order,
 the same optimizer; only the learning rate ``lr_t`` differs. The curves are
 ``compute.optim.lr_schedule`` (``torch.optim.lr_scheduler``'s values, stepped once per optimizer
-step); the runs are ``compute.nn.train_many`` (the lean float64 kernels, every run one SIMD lane),
+step); the runs are ``compute.nn.train_many`` (the lean float64 kernels),
 whose per-step rates come from ``compute.nn.lr_schedule`` (the same closed forms, ``LambdaLR``).
 
 Divergence is a result, not an error: each run says whether its full-set training loss

@@ -2,7 +2,7 @@
 
 ``train(TrainConfig.from_dict(d), Callbacks(on_step=..., on_epoch=..., on_end=...), should_stop)``
 is the one entry point; ``catalog()`` lists datasets, models, optimizers, schedules and every
-bound for the server's schemas. ``train_many`` trains many same-shaped small MLPs at once.
+bound for the server's schemas. ``train_many`` trains several configs on several threads.
 """
 
 from .config import (
@@ -22,10 +22,19 @@ from .config import (
     lr_schedule,
 )
 from .datasets import DATASETS, GRID_BOX, MAX_SAMPLES, Dataset, decision_grid, make_dataset
-from .lean import LEAN_MAX_PARAMS, lean_ineligible_reason, train_many, warmup
+from .lean import LEAN_MAX_PARAMS, lean_ineligible_reason, warmup
 from .models import ACTIVATIONS, MAX_LAYERS, MAX_WIDTH, MODELS, build_model, layer_shapes
 from .params import Param
-from .train import Callbacks, EpochInfo, LazyEpoch, StepInfo, TrainResult, resolve_device, train
+from .train import (
+    Callbacks,
+    EpochInfo,
+    LazyEpoch,
+    StepInfo,
+    TrainResult,
+    resolve_device,
+    train,
+    train_many,
+)
 
 __all__ = [
     "ACTIVATIONS", "BACKENDS", "DATASETS", "DEVICES", "DTYPES", "FIELDS", "GRID_BOX",

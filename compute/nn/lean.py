@@ -1,28 +1,24 @@
-"""The lean path: small MLPs trained by fused numba kernels on the CPU, one run or many at once.
+"""The lean path: small MLPs trained by fused numba kernels on the CPU.
 
 Same math as the torch path (``compute.nn.train``): same initial weights (taken from the seeded
 torch model), same shuffles (``shuffler(seed).permutation(n)`` per epoch), same losses, gradients,
 L1, clipping, optimizer and per-step learning rates, in float64 (a float32 config trains in
 float64 here and its weights come back as float32). ``train()`` routes a config here when
-``lean_eligible`` says so; ``train_many`` trains R same-shaped runs in one compiled loop over
-stacked weights, split over ``threads`` GIL-free threads.
+``lean_eligible`` says so. The kernels release the GIL, so runs on several threads use several
+cores (``train_many``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from . import _kernels as K
 from .config import TrainConfig, lr_schedule, steps_per_epoch
-from .datasets import Dataset, make_dataset
-from .models import MLP, build_model
+from .datasets import Dataset
+from .models import MLP
 
 LEAN_ACTIVATIONS = {"linear": K.LINEAR, "relu": K.RELU, "tanh": K.TANH, "sigmoid": K.SIGMOID}
 LEAN_OPTIMIZERS = {"sgd": K.SGD, "adagrad": K.ADAGRAD, "rmsprop": K.RMSPROP, "adam": K.ADAM,
@@ -228,105 +224,6 @@ def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...],
     return step_loss, epoch_out, grad_norms, snap
 
 
-def _same_shape(configs: Sequence[TrainConfig], runs: Sequence[LeanRun]) -> None:
-    ref, r0 = configs[0], runs[0]
-    for i, (c, r) in enumerate(zip(configs, runs, strict=True)):
-        if (not np.array_equal(r.layout.lay, r0.layout.lay) or c.batch_size != ref.batch_size
-                or c.epochs != ref.epochs or r.X.shape != r0.X.shape
-                or r.Xte.shape != r0.Xte.shape or c.optimizer["name"] != ref.optimizer["name"]):
-            raise ValueError(f"configs[{i}] differs in shape from configs[0] (train_many needs the "
-                             "same layers, loss, optimizer, batch_size, epochs and dataset sizes)")
-
-
-class _Stack:
-    """Runs ``runs`` as lanes: ``theta (P, Rp)`` etc., ``Rp`` = runs padded to a multiple of 4."""
-
-    def __init__(self, runs: Sequence[LeanRun]):
-        self.runs = list(runs)
-        R = len(runs)
-        Rp = -(-R // 4) * 4
-        pad = [runs[0]] * (Rp - R)  # padding lanes repeat run 0's settings (finite numbers)
-        self.theta = np.zeros((runs[0].layout.n_params, Rp))
-        self.theta[:, :R] = np.stack([r.theta for r in runs], axis=1)
-        self.grad = np.zeros_like(self.theta)
-        self.s1 = np.zeros_like(self.theta)
-        self.s2 = np.zeros_like(self.theta)
-        self.counters = np.zeros(1 + R)
-        self.X = np.stack([r.X for r in runs])
-        self.Y = np.stack([r.Y for r in runs])
-        self.Xte = np.stack([r.Xte for r in runs])
-        self.Yte = np.stack([r.Yte for r in runs])
-        self.lrs = np.stack([r.lrs for r in runs])
-        self.hv = np.ascontiguousarray(np.stack([r.hp for r in [*runs, *pad]], axis=1))
-        rows = runs[0].layout.buffer_size
-        self.bufs = (*[np.zeros((rows, Rp)) for _ in range(4)], *[np.zeros(Rp) for _ in range(3)],
-                     np.zeros(Rp, dtype=np.int64))
-        self.vecs = np.zeros((3, Rp))
-
-    def advance(self, g0: int, g1: int) -> np.ndarray:
-        """Steps ``g0..g1-1`` of every run; returns ``epoch_out (R, k, 5)``."""
-        spe = self.runs[0].spe
-        e0, e1 = g0 // spe, (g1 - 1) // spe
-        perms = np.stack([r.perms.cache_range(e0, e1) for r in self.runs])
-        out = np.full((len(self.runs), e1 - e0 + 1, 5), np.nan)
-        K.run_steps_many(self.theta, self.grad, self.s1, self.s2, self.counters, self.X, self.Y,
-                         perms, self.lrs, self.runs[0].config.batch_size, g0, g1,
-                         self.runs[0].layout.lay, self.hv, *self.bufs, self.vecs, self.Xte,
-                         self.Yte, out)
-        return out
-
-
-def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
-               chunk_epochs: int = 50) -> list[Any]:
-    """Train R same-shaped lean-eligible runs as one batched computation; one result per config.
-
-    Runs may differ in seed, dataset parameters, optimizer hyperparameters, L1, clipping and
-    schedule, not in shapes (layers, activation, loss, optimizer, batch size, epochs, dataset
-    sizes). Weights and optimizer state are stacked ``(P, R)`` with one SIMD lane per run
-    (``_kernels.run_steps_many``); ``threads`` GIL-free threads each advance a share of the runs
-    ``chunk_epochs`` epochs per call. The numbers equal ``train(config)`` up to rounding (sums
-    over a batch are taken in another order). No callbacks, no cancellation.
-    """
-    from .train import _finish_lean  # train imports this module
-
-    if not configs:
-        return []
-    t_start = time.perf_counter()
-    runs: list[LeanRun] = []
-    for c in configs:
-        data = make_dataset(**c.dataset)
-        model = build_model(c.model, data.n_features, data.n_classes, data.image_shape,
-                            n_outputs=n_outputs(c.loss, data.n_classes), seed=c.seed)
-        reason = lean_ineligible_reason(c, "cpu", sum(p.numel() for p in model.parameters()))
-        if reason:
-            raise ValueError(f"train_many needs lean-eligible configs: {reason}")
-        runs.append(LeanRun(c, data, model))
-    _same_shape(configs, runs)
-    R, total, spe = len(runs), runs[0].total_steps, runs[0].spe
-    threads = max(1, min(threads, R))
-    stacks = [_Stack(runs[k::threads]) for k in range(threads)]
-    histories = [np.full((configs[0].epochs, 5), np.nan) for _ in runs]
-    t_loop = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for g0 in range(0, total, chunk_epochs * spe):
-            g1 = min(total, g0 + chunk_epochs * spe)
-            e0, e1 = g0 // spe, (g1 - 1) // spe
-            for r in runs:  # draw shuffles here, in epoch order, outside the threads
-                r.perms.get(e0, e1)
-            outs = list(pool.map(lambda st, a=g0, b=g1: st.advance(a, b), stacks))
-            for k, out in enumerate(outs):
-                for j in range(out.shape[0]):
-                    histories[k + j * threads][e0:e1 + 1] = out[j]
-    loop_s = time.perf_counter() - t_loop
-    for st in stacks:
-        for j, r in enumerate(st.runs):
-            r.theta = np.ascontiguousarray(st.theta[:, j])
-            r.grad = np.ascontiguousarray(st.grad[:, j])
-    bufs = runs[0].layout.buffers()
-    return [_finish_lean(r, histories[i], total, loop_s, t_start, stopped=False,
-                         diverged_step=None, bufs=bufs) for i, r in enumerate(runs)]
-
-
 def warmup() -> None:
     """Compile (or load from numba's on-disk cache) every lean kernel: call once per worker.
 
@@ -338,4 +235,3 @@ def warmup() -> None:
                                "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1,
                                "batch_size": 8, "device": "cpu", "backend": "lean"})
     train(c)
-    train_many([c, c])

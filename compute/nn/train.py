@@ -27,7 +27,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -323,6 +324,20 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None,
     if config.backend != "torch" and reason is None:
         return _train_lean(config, data, model, cb, should_stop, t_start)
     return _train_torch(config, data, model, device, n_params, cb, should_stop, t_start)
+
+
+def train_many(configs: Sequence[TrainConfig], *, threads: int = 1) -> list[TrainResult]:
+    """``[train(c) for c in configs]`` on ``threads`` threads, in order, no callbacks.
+
+    Lean runs release the GIL in their kernels, so ``threads`` runs train on that many cores.
+    (Stacking same-shaped runs as the SIMD lanes of one batched kernel was tried and dropped:
+    measured by ``bench/bench_training.py``, it was no faster than these runs one after another,
+    since a single run already fills the lanes with its minibatch.)
+    """
+    if threads <= 1 or len(configs) <= 1:
+        return [train(c) for c in configs]
+    with ThreadPoolExecutor(max_workers=min(threads, len(configs))) as pool:
+        return list(pool.map(train, configs))
 
 
 def _torch_optimizer(params: list[torch.nn.Parameter], o: dict[str, Any]) -> torch.optim.Optimizer:
