@@ -87,6 +87,15 @@ def _lr(default: float) -> ParamSpec:
 
 _WD = "weight decay λ (L2 penalty added to the gradient)"
 _EPS = "term added to the denominator for numerical stability"
+_BETAS = ParamSpec((0.9, 0.999), 0.0, 1.0, "decay rates (β₁, β₂) of the moment estimates",
+                   kind="pair", hi_open=True)
+_AMSGRAD = ParamSpec(False, description="use the running maximum of v (AMSGrad)", kind="bool")
+_ADAM_LATEX = (
+    r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t,\quad "
+    r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2,\quad "
+    r"\theta_t = \theta_{t-1} - \gamma\,\frac{m_t/(1-\beta_1^t)}"
+    r"{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"
+)
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     "sgd": OptimizerSpec(
@@ -148,53 +157,24 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         name="adam",
         params={
             "lr": _lr(1e-3),
-            "betas": ParamSpec(
-                (0.9, 0.999),
-                0.0,
-                1.0,
-                "decay rates (β₁, β₂) of the moment estimates",
-                kind="pair",
-                hi_open=True,
-            ),
+            "betas": _BETAS,
             "eps": ParamSpec(1e-8, 0.0, 1.0, _EPS, lo_open=True),
             "weight_decay": ParamSpec(0.0, 0.0, 1.0, _WD),
-            "amsgrad": ParamSpec(
-                False, description="use the running maximum of v (AMSGrad)", kind="bool"
-            ),
+            "amsgrad": _AMSGRAD,
         },
-        update_latex=(
-            r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t,\quad "
-            r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2,\quad "
-            r"\theta_t = \theta_{t-1} - \gamma\,\frac{m_t/(1-\beta_1^t)}"
-            r"{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"
-        ),
+        update_latex=_ADAM_LATEX,
         description="Momentum and RMS scaling with bias correction.",
     ),
     "adamw": OptimizerSpec(
         name="adamw",
         params={
             "lr": _lr(1e-3),
-            "betas": ParamSpec(
-                (0.9, 0.999),
-                0.0,
-                1.0,
-                "decay rates (β₁, β₂) of the moment estimates",
-                kind="pair",
-                hi_open=True,
-            ),
+            "betas": _BETAS,
             "eps": ParamSpec(1e-8, 0.0, 1.0, _EPS, lo_open=True),
             "weight_decay": ParamSpec(1e-2, 0.0, 1.0, "decoupled weight decay λ"),
-            "amsgrad": ParamSpec(
-                False, description="use the running maximum of v (AMSGrad)", kind="bool"
-            ),
+            "amsgrad": _AMSGRAD,
         },
-        update_latex=(
-            r"\theta_{t-1} \leftarrow (1 - \gamma\lambda)\,\theta_{t-1},\quad "
-            r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t,\quad "
-            r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2,\quad "
-            r"\theta_t = \theta_{t-1} - \gamma\,\frac{m_t/(1-\beta_1^t)}"
-            r"{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"
-        ),
+        update_latex=r"\theta_{t-1} \leftarrow (1 - \gamma\lambda)\,\theta_{t-1},\quad " + _ADAM_LATEX,
         description="Adam with weight decay applied to the parameters, not the gradient.",
     ),
     "lbfgs": OptimizerSpec(
