@@ -1,8 +1,8 @@
 // Symbolic vs automatic vs numeric: f′(x0) from SymPy, torch.autograd, jax.grad and central
 // differences side by side, then JAX's vmap and jit (POST /api/v1/calculus/autodiff).
 
-import { applyHide, dataTable, debounce, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
+import { applyHide, dataTable, el, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, hookExpression, layout, numExact as num, sci } from "./lab-common.js";
 
 const S = { expression: "sin(x)*exp(x)", x0: 0.7 };
 let D = null;
@@ -59,19 +59,7 @@ function run() {
 
 function boot() {
   readState();
-  const input = $("#expression");
-  input.value = S.expression;
-  input.addEventListener("input", debounce(() => {
-    if (!input.value.trim()) { $("#expr-error").textContent = "Type a formula in x."; return; }
-    S.expression = input.value;
-    run();
-  }, 300));
-  $("#examples").addEventListener("change", (e) => {
-    if (!e.target.value) return;
-    input.value = S.expression = e.target.value;
-    e.target.value = "";
-    run();
-  });
+  hookExpression(S, run, { empty: "Type a formula in x.", ms: 300 });
   ui.x0 = sliderField({ name: "x0", label: "point x₀", min: -1e4, max: 1e4, value: S.x0, slider_min: -3, slider_max: 3, step: 0.01 }, (v) => { S.x0 = v; run(); });
   $("#x0-field").append(ui.x0.el);
   ui.table = dataTable($("#vmap-data"), [], [], { caption: "f′ on the grid", filename: "grad-on-grid.csv" });

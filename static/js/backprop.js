@@ -4,9 +4,9 @@
 
 import { Player } from "./player.js";
 import {
-  applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery,
+  applyHide, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery,
 } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num } from "./lab-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, hookExpression, layout, numExact as num } from "./lab-common.js";
 
 const VARS = ["x", "y", "z"];
 const S = { expression: "x*y + sin(x)", x: 1, y: 2, z: 0.5, net_activation: "tanh", x1: 1, x2: -0.5, target: 1, seed: 0 };
@@ -199,20 +199,7 @@ function runExpr() {
 function boot() {
   readState();
   const q = readQuery();
-  const input = $("#expression");
-  input.value = S.expression;
-  const onType = debounce(() => {
-    if (!input.value.trim()) { $("#expr-error").textContent = "Type a formula, e.g. x*y + sin(x)."; return; }
-    S.expression = input.value;
-    runExpr();
-  }, 250);
-  input.addEventListener("input", onType);
-  $("#examples").addEventListener("change", (e) => {
-    if (!e.target.value) return;
-    input.value = S.expression = e.target.value;
-    e.target.value = "";
-    runExpr();
-  });
+  hookExpression(S, runExpr, { empty: "Type a formula, e.g. x*y + sin(x).", ms: 250 });
   for (const v of VARS) {
     ui[v] = sliderField({ name: v, label: v, min: -1e6, max: 1e6, value: S[v], slider_min: -3, slider_max: 3, step: 0.01, control: "point" }, (val) => { S[v] = val; runExpr(); });
     $("#point-fields").append(ui[v].el);

@@ -2,8 +2,7 @@
 // plot, and the variance of a mini-batch gradient against B (POST …/clt/minibatch).
 
 import { dataTable, sliderField } from "./controls.js";
-import { getJSON } from "./api.js";
-import { $, C, PLOT_CONFIG, Plotly, el, fetcher, finishBoot, histogram, layout, normalPdf, num, readQuery, setStatus, sliders, stats, writeQuery } from "./probability-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, finishBoot, histogram, layout, loadFamilies, normalPdf, num, readQuery, sliders, stats, writeQuery } from "./probability-common.js";
 
 const S = { family: "exponential", params: {}, n: 5, n_means: 4000, seed: 0, n_batches: 400, noise: 1 };
 let FAM = {};
@@ -67,24 +66,8 @@ function buildParams() {
 
 async function boot() {
   const q = readQuery();
-  let fams;
-  try {
-    fams = (await getJSON("/api/v1/probability/families")).families;
-  } catch (e) {
-    setStatus(e.message, true);
-    return;
-  }
-  for (const f of fams) {
-    if (f.name === "categorical") continue; // its class indices have no natural mean to show here
-    FAM[f.name] = f;
-    S.params[f.name] = Object.fromEntries(f.params.map((p) => [p.name, p.default]));
-    $("#family").append(el("option", { value: f.name }, f.title));
-  }
-  if (FAM[q.get("family")]) S.family = q.get("family");
-  for (const p of FAM[S.family].params) {
-    const v = Number(q.get(key(p.name)));
-    if (q.has(key(p.name)) && Number.isFinite(v) && v >= p.min && v <= p.max && (!p.integer || Number.isInteger(v))) S.params[S.family][p.name] = v;
-  }
+  // categorical: its class indices have no natural mean to show here
+  if (!(await loadFamilies($("#family"), FAM, S, q, { key, skip: (f) => f.name === "categorical" }))) return;
   $("#family").value = S.family;
   $("#family").addEventListener("change", (e) => { S.family = e.target.value; buildParams(); runM(); });
   buildParams();

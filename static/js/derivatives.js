@@ -1,8 +1,8 @@
 // Derivatives and the tangent line: f, f′, the tangent at x0, and the finite-difference slope
 // against h (POST /api/v1/calculus/derivatives). Every control is in the URL.
 
-import { applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
+import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, hookExpression, layout, numExact as num, onPlotClick, sci } from "./lab-common.js";
 
 const S = { expression: "sin(x)", x0: 1, h: 0.5, x_range: [-4, 4] };
 let D = null;
@@ -108,19 +108,7 @@ function run() {
 function boot() {
   readState();
   const q = readQuery();
-  const input = $("#expression");
-  input.value = S.expression;
-  input.addEventListener("input", debounce(() => {
-    if (!input.value.trim()) { $("#expr-error").textContent = "Type a formula in x, e.g. sin(x)."; return; }
-    S.expression = input.value;
-    run();
-  }, 250));
-  $("#examples").addEventListener("change", (e) => {
-    if (!e.target.value) return;
-    input.value = S.expression = e.target.value;
-    e.target.value = "";
-    run();
-  });
+  hookExpression(S, run, { empty: "Type a formula in x, e.g. sin(x).", ms: 250 });
   ui.x0 = sliderField({ name: "x0", label: "point x₀", min: -1e4, max: 1e4, value: S.x0, slider_min: S.x_range[0], slider_max: S.x_range[1], step: 0.01 }, (v) => { S.x0 = v; run(); });
   ui.h = sliderField({ name: "h", label: "step h (log scale)", min: 1e-16, max: 10, log: true, value: S.h, slider_min: 1e-16, slider_max: 1 }, (v) => { S.h = v; run(); });
   $("#pt-fields").append(ui.x0.el, ui.h.el);
@@ -130,18 +118,12 @@ function boot() {
   applyHide(document.querySelector(".lab-grid"), hiddenSet(q));
   run();
   // click on the plot of f: move x0 there (Plotly reports the nearest point on a trace)
-  const fplot = $("#fplot");
-  const hook = () => {
-    if (!fplot.on) { setTimeout(hook, 100); return; }
-    fplot.on("plotly_click", (ev) => {
-      const p = ev.points && ev.points[0];
-      if (!p || !Number.isFinite(p.x)) return;
-      S.x0 = Number(p.x.toPrecision(6));
-      ui.x0.value = S.x0;
-      run();
-    });
-  };
-  hook();
+  onPlotClick($("#fplot"), (p) => {
+    if (!Number.isFinite(p.x)) return;
+    S.x0 = Number(p.x.toPrecision(6));
+    ui.x0.value = S.x0;
+    run();
+  });
 }
 
 boot();

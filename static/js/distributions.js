@@ -2,8 +2,7 @@
 // from POST /api/v1/probability/distribution; families and bounds from GET …/families.
 
 import { dataTable, sliderField } from "./controls.js";
-import { getJSON } from "./api.js";
-import { $, C, PLOT_CONFIG, Plotly, el, fetcher, finishBoot, histogram, layout, readQuery, setStatus, stats, writeQuery } from "./probability-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, finishBoot, histogram, layout, loadFamilies, readQuery, stats, writeQuery } from "./probability-common.js";
 
 const S = { family: "gaussian", params: {}, probs: [0.1, 0.2, 0.4, 0.2, 0.1], n_samples: 1000, seed: 0 };
 let FAM = {};
@@ -91,24 +90,8 @@ function parseProbs(text) {
 
 async function boot() {
   const q = readQuery();
-  let fams;
-  try {
-    fams = (await getJSON("/api/v1/probability/families")).families;
-  } catch (e) {
-    setStatus(e.message, true);
-    return;
-  }
   const sel = $("#family");
-  for (const f of fams) {
-    FAM[f.name] = f;
-    S.params[f.name] = Object.fromEntries(f.params.map((p) => [p.name, p.default]));
-    sel.append(el("option", { value: f.name }, f.title));
-  }
-  if (FAM[q.get("family")]) S.family = q.get("family");
-  for (const p of FAM[S.family].params) {
-    const v = Number(q.get(p.name));
-    if (q.has(p.name) && Number.isFinite(v) && v >= p.min && v <= p.max && (!p.integer || Number.isInteger(v))) S.params[S.family][p.name] = v;
-  }
+  if (!(await loadFamilies(sel, FAM, S, q))) return;
   if (q.has("probs")) { const pr = parseProbs(q.get("probs")); if (Array.isArray(pr)) S.probs = pr; }
   const ns = Number(q.get("n_samples"));
   if (Number.isInteger(ns) && ns >= 1 && ns <= 100000) S.n_samples = ns;

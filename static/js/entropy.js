@@ -4,7 +4,7 @@
 // URL state: coin, k, p, margin.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, statItem } from "./lab-common.js";
 
 const DEF_P = [0.4, 0.3, 0.2, 0.1];
 const S = { coin: 0.9, k: 4, p: DEF_P.slice(), margin: 2 };
@@ -27,14 +27,6 @@ function readState() {
 }
 
 const writeState = () => writeQuery([["coin", S.coin], ["k", S.k], ["p", S.p], ["margin", S.margin]]);
-
-function stat(k, v) {
-  const d = document.createElement("div");
-  d.innerHTML = "<dt></dt><dd></dd>";
-  d.firstChild.textContent = k;
-  d.lastChild.textContent = v;
-  return d;
-}
 
 // ------------------------------------------------------------------------------ coin
 
@@ -65,8 +57,8 @@ const fetchCat = fetcher((D) => {
       hovertemplate: "−log₂ p = %{y:.4f} bits<extra></extra>" },
   ], layout({ showlegend: true, legend: { orientation: "h", y: 1.12 }, yaxis: { title: { text: "probability" }, range: [0, 1] },
     yaxis2: { title: { text: "surprise, bits" }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false }, margin: { l: 52, r: 52, t: 10, b: 40 } }), PLOT_CONFIG);
-  $("#stats").replaceChildren(stat("H(p), bits", num(D.entropy_bits)), stat("H(p), nats", num(D.entropy_nats)),
-    stat(`max: log₂ ${D.p.length}, bits`, num(D.max_bits)), stat("perplexity 2^H", num(D.perplexity)));
+  $("#stats").replaceChildren(statItem("H(p), bits", num(D.entropy_bits)), statItem("H(p), nats", num(D.entropy_nats)),
+    statItem(`max: log₂ ${D.p.length}, bits`, num(D.max_bits)), statItem("perplexity 2^H", num(D.perplexity)));
   $("#stats").dataset.bits = String(D.entropy_bits);
   $("#cat-title").textContent = `Categorical p: H = ${num(D.entropy_bits)} bits = ${num(D.entropy_nats)} nats (at most ${num(D.max_bits)})`;
   dataTable($("#cat-data"), ["class", "p", "surprise (bits)"], () => D.p.map((v, i) => [x[i], v, D.surprisal_bits[i] ?? "∞"]), { caption: "Categorical", filename: "categorical.csv" });

@@ -9,6 +9,7 @@ import {
   PLOT_CONFIG, applyHide, checkboxField, dataTable, debounce, el, fmt, formatPairs, hiddenSet, parseNumber,
   parsePairs, qNumber, readQuery, selectField, short, sliderField, writeQuery,
 } from "./controls.js";
+import { hookCopyLink } from "./lab-common.js";
 
 const Plotly = window.Plotly;
 const $ = (s) => document.querySelector(s);
@@ -1533,15 +1534,7 @@ async function boot() {
   ui.levels.value = S.levels;
   ui.levels.addEventListener("change", () => { S.levels = ui.levels.value; if (SURF) SURF.transformed = null; writeState(); if (D && SURF) drawAll(); });
   $("#range-reset").addEventListener("click", () => { S.xr = S.yr = null; renderRangeInputs(); recompute(); });
-  $("#copy-link").addEventListener("click", async () => {
-    const msg = $("#copy-msg");
-    try {
-      await navigator.clipboard.writeText(location.href);
-      msg.textContent = "Link copied.";
-    } catch {
-      msg.textContent = "Copy the address bar: it holds every setting.";
-    }
-  });
+  hookCopyLink();
   applyHide(document.querySelector(".lab-grid"), hidden);
   // A section whose every control is hidden by the preset goes too (no orphan heading).
   for (const sec of document.querySelectorAll(".ctl-group")) {

@@ -68,6 +68,7 @@ export function setStatus(text, isError = false) {
   if (e) e.textContent = isError ? text : "";
 }
 
+/** The #copy-link button copies the page address (it holds every setting) and says so in #copy-msg. */
 export function hookCopyLink() {
   const b = $("#copy-link");
   if (!b) return;
@@ -80,6 +81,49 @@ export function hookCopyLink() {
       msg.textContent = "Copy the address bar: it holds every setting.";
     }
   });
+}
+
+/** One <div><dt>k</dt><dd>v</dd></div> of a stats <dl>, both set as plain text. */
+export function statItem(k, v) {
+  const d = document.createElement("div");
+  d.innerHTML = "<dt></dt><dd></dd>";
+  d.firstChild.textContent = k;
+  d.lastChild.textContent = v;
+  return d;
+}
+
+/**
+ * Wires the formula box #expression and its #examples menu to S.expression: typing calls
+ * `run()` after `ms` of quiet (an empty box shows `empty` in #expr-error instead), and picking
+ * an example puts it in the box, resets the menu and calls `run()` at once.
+ */
+export function hookExpression(S, run, { empty, ms = 250 }) {
+  const input = $("#expression");
+  input.value = S.expression;
+  input.addEventListener("input", debounce(() => {
+    if (!input.value.trim()) { $("#expr-error").textContent = empty; return; }
+    S.expression = input.value;
+    run();
+  }, ms));
+  $("#examples").addEventListener("change", (e) => {
+    if (!e.target.value) return;
+    input.value = S.expression = e.target.value;
+    e.target.value = "";
+    run();
+  });
+}
+
+/** Calls `onPoint(p)` with the first point of each plotly_click on `plot` (a Plotly div); waits
+ *  until Plotly has attached its event methods to the div (after the first draw). */
+export function onPlotClick(plot, onPoint) {
+  const hook = () => {
+    if (!plot.on) { setTimeout(hook, 100); return; }
+    plot.on("plotly_click", (ev) => {
+      const p = ev.points && ev.points[0];
+      if (p) onPoint(p);
+    });
+  };
+  hook();
 }
 
 /**

@@ -1,6 +1,7 @@
 // Shared pieces of the probability labs: plot style and fetch loop (from the linear-algebra
 // helpers), URL-backed slider groups, and stat readouts. Each lab stays one ES module.
 
+import { getJSON } from "./api.js";
 import { el, qNumber, readQuery, sliderField, boundError, writeQuery, applyHide, hiddenSet } from "./controls.js";
 import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, setStatus } from "./lab-common.js";
 
@@ -29,6 +30,34 @@ export function stats(container, pairs) {
 export function finishBoot(root = document.querySelector(".lab-grid")) {
   hookCopyLink();
   applyHide(root, hiddenSet(readQuery()));
+}
+
+/**
+ * Fetches the distribution families into FAM (by name), their default parameters into S.params,
+ * and an <option> each into the <select> `sel`; then takes S.family and its parameters from the
+ * URL query `q` where valid (`key(name)` is a parameter's query name; `skip(f)` leaves a family
+ * out). Returns false, with the error on the status line, when the families cannot be fetched.
+ */
+export async function loadFamilies(sel, FAM, S, q, { key = (name) => name, skip = () => false } = {}) {
+  let fams;
+  try {
+    fams = (await getJSON("/api/v1/probability/families")).families;
+  } catch (e) {
+    setStatus(e.message, true);
+    return false;
+  }
+  for (const f of fams) {
+    if (skip(f)) continue;
+    FAM[f.name] = f;
+    S.params[f.name] = Object.fromEntries(f.params.map((p) => [p.name, p.default]));
+    sel.append(el("option", { value: f.name }, f.title));
+  }
+  if (FAM[q.get("family")]) S.family = q.get("family");
+  for (const p of FAM[S.family].params) {
+    const v = Number(q.get(key(p.name)));
+    if (q.has(key(p.name)) && Number.isFinite(v) && v >= p.min && v <= p.max && (!p.integer || Number.isInteger(v))) S.params[S.family][p.name] = v;
+  }
+  return true;
 }
 
 /** Evenly spaced bin counts → densities (so the histogram sits on the pdf). */

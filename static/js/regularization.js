@@ -3,7 +3,7 @@
 // with many features (POST /api/v1/optimization/regularization-path). Every control is in the URL.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery, PLOT_CONFIG } from "./controls.js";
-import { $, C, Plotly, fetcher, hookCopyLink, layout, numExact as num } from "./lab-common.js";
+import { $, C, Plotly, fetcher, hookCopyLink, layout, numExact as num, onPlotClick } from "./lab-common.js";
 
 const S = { w_ols: [2, 0.8], rho: 0.5, r: 1, sigma: 1, n: 50, n_samples: 100, n_features: 20, n_informative: 5, path_rho: 0.5, noise: 1, path_seed: 0 };
 const LIM = {
@@ -245,20 +245,14 @@ function boot() {
   applyHide(document.querySelector(".lab-grid"), hiddenSet(q));
   runG();
   runP();
-  const geo = $("#geo");
-  const hook = () => {
-    if (!geo.on) { setTimeout(hook, 100); return; }
-    geo.on("plotly_click", (ev) => {
-      const p = ev.points && ev.points[0];
-      if (!p || !Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
-      const c = (v) => Math.max(-5, Math.min(5, Number(v.toPrecision(3))));
-      S.w_ols = [c(p.x), c(p.y)];
-      ui.w1.value = S.w_ols[0];
-      ui.w2.value = S.w_ols[1];
-      runG();
-    });
-  };
-  hook();
+  onPlotClick($("#geo"), (p) => {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
+    const c = (v) => Math.max(-5, Math.min(5, Number(v.toPrecision(3))));
+    S.w_ols = [c(p.x), c(p.y)];
+    ui.w1.value = S.w_ols[0];
+    ui.w2.value = S.w_ols[1];
+    runG();
+  });
 }
 
 boot();

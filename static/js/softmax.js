@@ -3,7 +3,7 @@
 // Data: POST /api/v1/information/softmax. URL state: logits, temperature, student_logits, label.
 
 import { applyHide, dataTable, hiddenSet, qNumber, readQuery, selectField, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num } from "./lab-common.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, num, statItem } from "./lab-common.js";
 
 const DEF_T = [5, 2, 1, -1, -2];
 const DEF_S = [1, 0.5, 0, 0, 0];
@@ -33,14 +33,6 @@ function readState() {
 
 const writeState = () => writeQuery([["logits", S.logits], ["temperature", S.temperature], ["student_logits", S.student_logits], ["label", S.label]]);
 
-function stat(k, v) {
-  const d = document.createElement("div");
-  d.innerHTML = "<dt></dt><dd></dd>";
-  d.firstChild.textContent = k;
-  d.lastChild.textContent = v;
-  return d;
-}
-
 function draw(D) {
   const x = D.probs.map((_, i) => `class ${i}`);
   const T = S.temperature;
@@ -59,8 +51,8 @@ function draw(D) {
   Plotly.react($("#grads"), [bar("∂ hard CE / ∂s", D.grad_hard, C.grey), bar("∂ T²·KL / ∂s", D.grad_soft, C.blue)],
     layout({ ...legend, barmode: "group", yaxis: { title: { text: "gradient in student logit" }, zeroline: true } }), PLOT_CONFIG);
   $("#probs-title").textContent = `softmax(z / ${num(T, 3)}) against softmax(z): entropy ${num(D.entropy_bits)} bits of at most ${num(D.max_entropy_bits)}`;
-  $("#stats").replaceChildren(stat("H(teacher_T), bits", num(D.entropy_bits)), stat("KL(teacher_T‖student_T), nats", num(D.kl_soft)),
-    stat("T² · KL (distillation loss)", num(D.distill_loss)), stat("hard CE −ln s_label, nats", num(D.hard_ce)));
+  $("#stats").replaceChildren(statItem("H(teacher_T), bits", num(D.entropy_bits)), statItem("KL(teacher_T‖student_T), nats", num(D.kl_soft)),
+    statItem("T² · KL (distillation loss)", num(D.distill_loss)), statItem("hard CE −ln s_label, nats", num(D.hard_ce)));
   $("#entropy-t").dataset.h = String(D.entropy_bits);
   dataTable($("#probs-data"), ["class", "logit", `softmax(z/T)`, "softmax(z)", "student soft", "grad soft", "grad hard"],
     () => x.map((c, i) => [c, S.logits[i], D.probs[i], D.probs_t1[i], D.student_soft[i], D.grad_soft[i], D.grad_hard[i]]), { caption: "Softmax", filename: "softmax.csv" });

@@ -3,8 +3,8 @@
 // the Hessian (POST /api/v1/calculus/stability/critical-points). Every control is in the URL.
 
 import { Player } from "./player.js";
-import { applyHide, dataTable, debounce, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
-import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, layout, numExact as num, sci } from "./lab-common.js";
+import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, writeQuery } from "./controls.js";
+import { $, C, PLOT_CONFIG, Plotly, fetcher, hookCopyLink, hookExpression, layout, numExact as num, onPlotClick, sci } from "./lab-common.js";
 
 const S = { l1: 1, l2: 10, theta: 30, lr: 0.15, steps: 40, start: [2, 1.5], expression: "x^3 - 3*x + y^2" };
 let Q = null;
@@ -159,19 +159,7 @@ function boot() {
   ui.lr = sliderField({ name: "lr", label: "step size η (lr)", min: 1e-4, max: 10, exclusive_min: true, log: true, value: S.lr, slider_min: 1e-3, slider_max: 2 }, (v) => { S.lr = v; runQ(); });
   ui.steps = sliderField({ name: "steps", label: "steps", min: 1, max: 2000, integer: true, value: S.steps, slider_max: 200 }, (v) => { S.steps = v; runQ(); });
   f.append(ui.l1.el, ui.l2.el, ui.theta.el, ui.lr.el, ui.steps.el);
-  const input = $("#expression");
-  input.value = S.expression;
-  input.addEventListener("input", debounce(() => {
-    if (!input.value.trim()) { $("#expr-error").textContent = "Type a formula in x and y."; return; }
-    S.expression = input.value;
-    runCP();
-  }, 300));
-  $("#examples").addEventListener("change", (e) => {
-    if (!e.target.value) return;
-    input.value = S.expression = e.target.value;
-    e.target.value = "";
-    runCP();
-  });
+  hookExpression(S, runCP, { empty: "Type a formula in x and y.", ms: 300 });
   player = new Player($("#player"), { label: "Step", fps: 6, autoplay: false, onFrame });
   ui.qTable = dataTable($("#quad-data"), [], [], { caption: "Gradient-descent path", filename: "gd-quadratic.csv" });
   ui.cpTable = dataTable($("#cp-data"), [], [], { caption: "Critical points", filename: "critical-points.csv" });
@@ -179,17 +167,11 @@ function boot() {
   applyHide(document.querySelector(".lab-grid"), hiddenSet(q));
   runQ();
   runCP();
-  const quad = $("#quad");
-  const hook = () => {
-    if (!quad.on) { setTimeout(hook, 100); return; }
-    quad.on("plotly_click", (ev) => {
-      const p = ev.points && ev.points[0];
-      if (!p || !Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
-      S.start = [Number(p.x.toPrecision(4)), Number(p.y.toPrecision(4))];
-      runQ();
-    });
-  };
-  hook();
+  onPlotClick($("#quad"), (p) => {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
+    S.start = [Number(p.x.toPrecision(4)), Number(p.y.toPrecision(4))];
+    runQ();
+  });
 }
 
 boot();

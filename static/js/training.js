@@ -9,6 +9,7 @@ import {
   applyHide, dataTable, debounce, el, fmt, hiddenSet, parseNumber, readQuery, selectField, short,
   sliderField, writeQuery,
 } from "./controls.js";
+import { hookCopyLink } from "./lab-common.js";
 import * as P from "./training-plots.js";
 
 const Plotly = window.Plotly;
@@ -990,15 +991,7 @@ async function boot() {
   cmp.addEventListener("change", () => { S.compare = cmp.checked; writeState(); scheduleDraw(); });
   $("#run").addEventListener("click", run);
   $("#stop").addEventListener("click", stop);
-  $("#copy-link").addEventListener("click", async () => {
-    const msg = $("#copy-msg");
-    try {
-      await navigator.clipboard.writeText(location.href);
-      msg.textContent = "Link copied.";
-    } catch {
-      msg.textContent = "Copy the address bar: it holds every setting.";
-    }
-  });
+  hookCopyLink();
   window.addEventListener("pagehide", () => {
     // A student leaving mid-run frees the worker for the next one.
     if (CUR && !CUR.final) {
