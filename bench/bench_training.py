@@ -189,7 +189,7 @@ def main() -> None:
             ),
         }
         for label, (wall, cpu) in fig.items():
-            target = 0.5 if "runs, per run" in label else 1.0
+            target = 0.5 if f"{args.runs} runs" in label else 1.0
             ratio = cpu / pg
             judged = not (label.startswith("(a)") or "torch" in label)
             check = (
