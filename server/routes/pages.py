@@ -25,3 +25,9 @@ def lab_page(slug: str, request: Request) -> Response:
     return request.app.state.templates.TemplateResponse(
         request, template, {"lens": lens, "lab": lab}
     )
+
+
+@router.get("/teacher", response_class=HTMLResponse)
+def teacher(request: Request) -> Response:
+    """The teacher's view of every training job (the page asks for the teacher token)."""
+    return request.app.state.templates.TemplateResponse(request, "teacher.html", {})

@@ -41,6 +41,13 @@ def test_home_page_shows_every_lens_and_links_only_ready_labs(client):
         assert (f'href="/labs/{lab.slug}"' in html) == lab.ready
 
 
+def test_teacher_page_is_served_and_linked(client):
+    html = client.get("/teacher").text
+    assert 'id="token"' in html and 'type="password"' in html and "js/teacher.js" in html
+    assert "MATHLENS_ADMIN_TOKEN" in html and 'id="jobs-table"' in html
+    assert 'href="/teacher"' in client.get("/").text  # the footer links it
+
+
 def test_body_too_large_is_413(client):
     r = client.post("/api/v1/optimize", content=b"{" + b" " * 2_000_000 + b"}",
                     headers={"content-type": "application/json"})

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = os.environ.get("MATHLENS_CHROMIUM", "/usr/bin/chromium")
+TEACHER_TOKEN = "browser-test-teacher-token"  # the test server's MATHLENS_ADMIN_TOKEN
 pytestmark = pytest.mark.browser
 
 
@@ -26,7 +27,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory):
     port = _free_port()
-    env = dict(os.environ, MATHLENS_DATA_DIR=str(tmp_path_factory.mktemp("browser-data")))
+    env = dict(os.environ, MATHLENS_DATA_DIR=str(tmp_path_factory.mktemp("browser-data")),
+               MATHLENS_ADMIN_TOKEN=TEACHER_TOKEN)
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"],
         env=env,
@@ -50,6 +52,12 @@ def server_url(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def teacher_token() -> str:
+    """The test server's teacher token (MATHLENS_ADMIN_TOKEN)."""
+    return TEACHER_TOKEN
 
 
 @pytest.fixture(scope="session")
