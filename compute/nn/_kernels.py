@@ -48,11 +48,11 @@ def _f64_from_bits(typingctx, i):
 
 
 @njit(**_JIT)
-def _exp_parts(y):
-    """``exp(y) = s (1 + q)`` for ``-700 <= y <= 0``: ``s = 2^k``, ``q = expm1(r)``, ``|r| <= ln2/2``.
-
-    Cephes' rational ``expm1(r) = 2 r P(r^2) / (Q(r^2) - r P(r^2))`` (double precision).
-    """
+def _exp_reduced(y):
+    """``exp(y) = s (1 + num / den)`` for ``-700 <= y <= 0``: ``s = 2^k`` and ``num / den =
+    expm1(r)``, ``|r| <= ln2/2``, by Cephes' rational ``expm1(r) = 2 r P(r^2) / (Q(r^2) - r P(r^2))``
+    (double precision). The fraction is left undivided: a vector division costs as much as the
+    rest, and tanh folds two fractions into one division."""
     y = y if y > -700.0 else -700.0
     kf = np.floor(y * _LOG2E + 0.5)
     r = (y - kf * _LN2_HI) - kf * _LN2_LO
@@ -61,43 +61,25 @@ def _exp_parts(y):
               + 9.99999999999999999910e-1)
     qx = (((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
            + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0)
-    q = 2.0 * px / (qx - px)
     # via int32: AVX2 converts doubles to int32 lanes, not to int64
     s = _f64_from_bits(np.int64(np.int32(kf) + 1023) << 52)
-    return s, q
+    return s, 2.0 * px, qx - px
 
 
 @njit(**_JIT)
 def _exp_nonpos(y):
-    s, q = _exp_parts(y)
-    return s + s * q
-
-
-@njit(**_JIT)
-def _expm1_parts(y):
-    """``expm1(y) = num / den`` for ``-700 <= y <= 0``, without dividing (see ``_exp_parts``)."""
-    y = y if y > -700.0 else -700.0
-    kf = np.floor(y * _LOG2E + 0.5)
-    r = (y - kf * _LN2_HI) - kf * _LN2_LO
-    rr = r * r
-    px = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr
-              + 9.99999999999999999910e-1)
-    qx = (((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
-           + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0)
-    s = _f64_from_bits(np.int64(np.int32(kf) + 1023) << 52)
-    # expm1(y) = s expm1(r) + (s - 1), expm1(r) = 2 px / (qx - px): one fraction
-    den = qx - px
-    return s * (2.0 * px) + (s - 1.0) * den, den
+    s, num, den = _exp_reduced(y)
+    return s + s * (num / den)
 
 
 @njit(**_JIT)
 def _tanh(x):
-    # tanh|x| = -m / (2 + m), m = expm1(-2|x|) = num / den: -num / (2 den + num), one division
-    # (a vector division costs as much as the rest of tanh)
+    # tanh|x| = -m / (2 + m) with m = expm1(-2|x|) = s num / den + (s - 1) = e / den: one division
     ax = abs(x)
     ax = ax if ax < 20.0 else 20.0
-    num, den = _expm1_parts(-2.0 * ax)
-    t = -num / (2.0 * den + num)
+    s, num, den = _exp_reduced(-2.0 * ax)
+    e = s * num + (s - 1.0) * den
+    t = -e / (2.0 * den + e)
     return t if x >= 0.0 else -t
 
 
