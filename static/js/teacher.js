@@ -57,9 +57,9 @@ function row(job) {
     td(`${p.epoch ?? 0} / ${epochs ?? "?"}`, "num"), td(acc, "num"));
   const idCell = document.createElement("td");
   const a = document.createElement("a");
-  a.href = `${JOBS}/${encodeURIComponent(job.id)}`;
+  a.href = `/labs/training?job=${encodeURIComponent(job.id)}`;
   a.textContent = job.id.slice(0, 8) + "…";
-  a.title = job.id;
+  a.title = "watch this run in the training lab (watching never stops it)";
   idCell.append(a);
   const act = document.createElement("td");
   if (LIVE.has(job.status)) {

@@ -113,6 +113,7 @@ const S = {
 };
 const OPT_FIELDS = ["lr", "momentum", "weight_decay"];
 let hidden = new Set();
+let VIEW_ID = null; // ?job=<id>: a run opened by its id (shared by a student, or from the teacher's view)
 
 const inBounds = (spec, v) => typeof v === "number" && Number.isFinite(v) && !(spec.integer && !Number.isInteger(v))
   && !(spec.min != null && (spec.exclusive_min ? v <= spec.min : v < spec.min))
@@ -195,7 +196,31 @@ function writeState() {
   if (S.loss !== "cross_entropy") e.push(["loss", S.loss]);
   e.push(["seed", S.seed]);
   if (!S.compare) e.push(["compare", "0"]);
+  if (VIEW_ID) e.push(["job", VIEW_ID]);
   writeQuery(e);
+}
+
+/** The page's controls from a job's validated config (the inverse of buildConfig). */
+function applyConfig(c) {
+  const d = c.dataset || {};
+  if (SCHEMA.datasets[d.name]) {
+    S.dataset = d.name;
+    for (const k of Object.keys(SCHEMA.datasets[d.name])) if (d[k] !== undefined) S.data[d.name][k] = d[k];
+  }
+  const m = c.model || {};
+  if (Array.isArray(m.hidden)) S.hidden = m.hidden.slice(0, MAX_HIDDEN);
+  if (SCHEMA.model.activation.enum.includes(m.activation)) S.activation = m.activation;
+  S.dropout = m.dropout || 0;
+  const o = c.optimizer || {};
+  if (SCHEMA.optimizers[o.name]) {
+    S.optimizer = o.name;
+    for (const k of OPT_FIELDS) if (SCHEMA.optimizers[o.name][k] && o[k] !== undefined) S.opt[o.name][k] = o[k];
+  }
+  const sc = c.schedule;
+  S.schedule = sc && SCHEMA.schedules[sc.name] ? sc.name : "constant";
+  if (sc && SCHEMA.schedules[sc.name]) for (const k of Object.keys(SCHEMA.schedules[sc.name])) if (sc[k] !== undefined) S.sched[sc.name][k] = sc[k];
+  for (const k of ["epochs", "batch_size", "l1", "seed"]) if (typeof c[k] === "number") S[k] = c[k];
+  if (SCHEMA.top.loss.enum.includes(c.loss)) S.loss = c.loss;
 }
 
 // ----------------------------------------------------------------------------------- derived
@@ -523,6 +548,7 @@ async function run() {
     return;
   }
   if (CUR && curvesOf(CUR).epoch.length) PREV = { label: CUR.label, curves: curvesOf(CUR) };
+  if (VIEW_ID) { VIEW_ID = null; writeState(); }
   CUR = newRun(created, config);
   $("#downloads").replaceChildren();
   setProgress(0, "queued");
@@ -960,6 +986,40 @@ function clearError() {
   $("#error").textContent = "";
 }
 
+/** Shows the run ``id`` (from ``?job=<id>``): its settings in the controls, then its recorded
+ *  events replayed, or followed live while it runs. */
+async function openJob(id) {
+  let job;
+  try {
+    job = await getJSON(`${JOBS}/${encodeURIComponent(id)}`);
+  } catch (e) {
+    VIEW_ID = null;
+    writeState();
+    renderDerived();
+    await refreshPreview();
+    scheduleDraw();
+    showError(`Could not open the run ${id}: ${e.message}`);
+    return;
+  }
+  applyConfig(job.config || {});
+  renderDataFields();
+  renderLayers();
+  renderNetFields();
+  renderOptFields();
+  writeState();
+  renderDerived();
+  await refreshPreview();
+  CUR = newRun({ id: job.id, status: job.status }, buildConfig());
+  CUR.config = { ...CUR.config, ...job.config };
+  CUR.viewed = true;
+  const live = !TERMINAL.has(job.status);
+  setBusy(live);
+  setProgress(0, job.status);
+  setStatus(live ? "Following a run in progress (opened by its link)…" : "Replaying a recorded run (opened by its link)…", job.status);
+  follow(CUR);
+  scheduleDraw();
+}
+
 // ----------------------------------------------------------------------------------- boot
 
 async function boot() {
@@ -993,13 +1053,20 @@ async function boot() {
   $("#stop").addEventListener("click", stop);
   hookCopyLink();
   window.addEventListener("pagehide", () => {
-    // A student leaving mid-run frees the worker for the next one.
-    if (CUR && !CUR.final) {
+    // A student leaving mid-run frees the worker for the next one (not a run opened by its id:
+    // the teacher watching it must not stop it).
+    if (CUR && !CUR.final && !CUR.viewed) {
       CUR.es && CUR.es.close();
       fetch(`${JOBS}/${encodeURIComponent(CUR.id)}`, { method: "DELETE", keepalive: true }).catch(() => {});
     }
   });
   applyHide(document.querySelector(".lab-grid"), hidden);
+  VIEW_ID = readQuery().get("job") || null;
+  if (VIEW_ID) {
+    await openJob(VIEW_ID);
+    renderTables();
+    return;
+  }
   writeState();
   renderDerived();
   renderTables();

@@ -88,3 +88,53 @@ def test_stop_cancels_a_long_run(page, server_url):
     job = json.loads(page.evaluate("async (u) => (await fetch(u)).text()", f"/api/v1/jobs/{job_id}"))
     assert job["status"] == "cancelled"
     assert page.evaluate("document.getElementById('progress').value") < 1
+
+
+def _api(server_url: str, path: str, method: str = "GET", body: dict | None = None) -> dict:
+    import urllib.request
+
+    req = urllib.request.Request(server_url + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_a_run_opens_by_its_link_and_watching_never_stops_it(page, server_url):
+    import time
+
+    small = {"dataset": {"name": "moons", "n_samples": 200, "noise": 0.2}, "model": {"hidden": [8, 4], "activation": "relu"},
+             "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}, "epochs": 15, "batch_size": 32, "seed": 21}
+    job_id = _api(server_url, "/api/v1/jobs", "POST", {"config": small, "fresh": True})["id"]
+    deadline = time.monotonic() + 120
+    while (job := _api(server_url, f"/api/v1/jobs/{job_id}"))["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert job["status"] == "succeeded"
+
+    # A finished run, opened by its link: its settings in the controls, its record replayed.
+    page.goto(server_url + f"/labs/training?job={job_id}")
+    page.wait_for_selector(READY, timeout=60_000)
+    page.wait_for_function(FINAL, timeout=60_000)
+    assert page.locator("#run-status").get_attribute("data-status") == "succeeded"
+    assert page.locator("select[name=optimizer]").input_value() == "sgd"
+    assert float(page.locator("input[name=lr]").input_value()) == 0.05
+    assert page.locator("select[name=activation]").input_value() == "relu"
+    assert "W₁: 8×2" in page.text_content("#lens-la") and "W₂: 4×8" in page.text_content("#lens-la")
+    loss = trace(page, "loss", "train")
+    assert loss["x"] == list(range(1, 16))
+    np_hist = job["result"]["history"]["train_loss"]
+    assert loss["y"] == pytest.approx(np_hist, rel=1e-9)
+    assert f"job={job_id}" in page.url
+
+    # A running run, watched and then left: it keeps running (only one's own run stops on leaving).
+    long = {**small, "model": {"hidden": [16], "dropout": 0.1}, "epochs": 2000, "batch_size": 8}
+    live_id = _api(server_url, "/api/v1/jobs", "POST", {"config": long, "fresh": True})["id"]
+    try:
+        page.goto(server_url + f"/labs/training?job={live_id}")
+        page.wait_for_function("() => document.querySelector('#run-status').dataset.status === 'running'", timeout=60_000)
+        page.goto("about:blank")
+        time.sleep(2.5)  # longer than a cancel takes (< 2 s)
+        assert _api(server_url, f"/api/v1/jobs/{live_id}")["status"] == "running"
+    finally:
+        _api(server_url, f"/api/v1/jobs/{live_id}", "DELETE")
