@@ -679,6 +679,21 @@ class JobService:
             return None
         return Job.from_row(row, await self._db(self.store.events, job_id) if events else ())
 
+    def queue_info(self, job: Job) -> dict[str, int] | None:
+        """For a queued job: queued jobs of its kind (CPU or GPU) submitted before it, and the
+        jobs of that kind training now. ``None`` once it runs or ends."""
+        if job.status != "queued":
+            return None
+        ahead = running = 0
+        before = True
+        for other in self.active.values():  # insertion order = submission order
+            if other is job:
+                before = False
+            elif other.gpu == job.gpu:
+                running += other.status == "running"
+                ahead += before and other.status == "queued"
+        return {"ahead": ahead, "running": running}
+
     async def list(self, limit: int, offset: int) -> list[dict]:
         rows = await self._db(self.store.list, limit, offset)
         out = []

@@ -125,8 +125,10 @@ async def list_jobs(
 
 @router.get("/{job_id}", response_model=JobModel, responses=_ERRORS)
 async def get_job(job_id: str, request: Request) -> ORJSONResponse:
-    """Status, latest progress, and when finished the result (accuracies, history, confusion)."""
-    return ORJSONResponse((await _job(request, job_id)).view())
+    """Status, latest progress, and when finished the result (accuracies, history, confusion);
+    while queued, how many jobs are ahead of it."""
+    job = await _job(request, job_id)
+    return ORJSONResponse({**job.view(), "queue": _service(request).queue_info(job)})
 
 
 @router.delete("/{job_id}", response_model=JobModel, responses=_ERRORS)

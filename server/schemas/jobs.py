@@ -365,6 +365,11 @@ class JobResult(BaseModel):
     history: dict[str, Any] = Field(default_factory=dict)
 
 
+class QueueInfo(BaseModel):
+    ahead: int = Field(description="queued jobs of the same kind (CPU/GPU) submitted before this one")
+    running: int = Field(description="jobs of the same kind training now")
+
+
 class Job(BaseModel):
     id: str
     status: JobStatus
@@ -380,6 +385,9 @@ class Job(BaseModel):
     error: str | None
     has_weights: bool
     worker: str | None = Field(None, description="address of the Dask worker that ran it")
+    queue: QueueInfo | None = Field(
+        None, description="while queued: jobs ahead of it and jobs training now (GET one job)"
+    )
 
 
 class JobList(BaseModel):

@@ -557,7 +557,27 @@ async function run() {
   showPlayer(false);
   drawConfusion(null);
   follow(CUR);
+  watchQueue(CUR);
   scheduleDraw();
+}
+
+/** While the run waits for a worker, says how many runs are ahead of it (GET the job every
+ *  1.5 s; the event stream takes over once it runs). */
+async function watchQueue(R) {
+  while (CUR === R && !R.final && R.status === "queued") {
+    let j;
+    try {
+      j = await getJSON(`${JOBS}/${encodeURIComponent(R.id)}`);
+    } catch {
+      return;
+    }
+    if (CUR !== R || R.final || R.status !== "queued" || j.status !== "queued" || !j.queue) return;
+    const { ahead, running } = j.queue;
+    setStatus(ahead
+      ? `Queued: ${ahead} run${ahead === 1 ? "" : "s"} ahead of yours, ${running} training now…`
+      : `Queued: yours is next (${running} training now)…`, "queued");
+    await new Promise((r) => setTimeout(r, 1500));
+  }
 }
 
 function follow(R) {
@@ -1017,6 +1037,7 @@ async function openJob(id) {
   setProgress(0, job.status);
   setStatus(live ? "Following a run in progress (opened by its link)…" : "Replaying a recorded run (opened by its link)…", job.status);
   follow(CUR);
+  watchQueue(CUR);
   scheduleDraw();
 }
 

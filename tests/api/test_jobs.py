@@ -256,6 +256,26 @@ def test_queue_limit_is_429_with_retry_after(jc):
         assert wait_status(jc, i, TERMINAL, 5)["status"] == "cancelled"
 
 
+def test_a_queued_job_says_how_many_are_ahead(jc):
+    wait_until(lambda: not jc.app.state.jobs.active, 30, "earlier jobs to end")
+    ids = [submit(jc, {**LONG, "seed": 20 + i}) for i in range(4)]  # two threads: two wait
+    try:
+        wait_until(lambda: sum(job(jc, i)["status"] == "running" for i in ids) == 2, 60,
+                   "two jobs running")
+        views = [job(jc, i) for i in ids]
+        queued = [v for v in views if v["status"] == "queued"]
+        assert [v["queue"] for v in queued] == [{"ahead": 0, "running": 2},
+                                                {"ahead": 1, "running": 2}]
+        assert all(v["queue"] is None for v in views if v["status"] == "running")
+        jc.delete(f"/api/v1/jobs/{queued[0]['id']}")
+        assert job(jc, queued[1]["id"])["queue"] == {"ahead": 0, "running": 2}
+    finally:
+        for i in ids:
+            jc.delete(f"/api/v1/jobs/{i}")
+    for i in ids:
+        assert wait_status(jc, i, TERMINAL, 5)["queue"] is None
+
+
 def test_time_limit_fails_the_job(jc):
     svc = jc.app.state.jobs
     old, svc.settings.job_timeout_s = svc.settings.job_timeout_s, 1.0

@@ -138,3 +138,41 @@ def test_a_run_opens_by_its_link_and_watching_never_stops_it(page, server_url):
         assert _api(server_url, f"/api/v1/jobs/{live_id}")["status"] == "running"
     finally:
         _api(server_url, f"/api/v1/jobs/{live_id}", "DELETE")
+
+
+def test_a_queued_run_says_how_many_runs_are_ahead(page, server_url, teacher_token):
+    import time
+    import urllib.request
+
+    def active() -> int:
+        req = urllib.request.Request(server_url + "/api/v1/jobs?limit=1",
+                                     headers={"Authorization": f"Bearer {teacher_token}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())["active"]
+
+    deadline = time.monotonic() + 90
+    while active():  # other tests' runs end or are cancelled
+        assert time.monotonic() < deadline, "the test server's cluster never went idle"
+        time.sleep(0.3)
+    # Two long runs fill the test server's two worker threads; the page's run has to wait.
+    long = {"dataset": {"name": "moons", "n_samples": 1000}, "model": {"hidden": [16], "dropout": 0.1},
+            "optimizer": {"name": "sgd", "lr": 0.05}, "epochs": 2000, "batch_size": 8}
+    busy = [_api(server_url, "/api/v1/jobs", "POST", {"config": {**long, "seed": s}, "fresh": True})["id"]
+            for s in (31, 32)]
+    try:
+        deadline = time.monotonic() + 60
+        while any(_api(server_url, f"/api/v1/jobs/{i}")["status"] != "running" for i in busy):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        # (a seed no other test uses: an identical earlier run would be replayed, not queued)
+        page.goto(server_url + "/labs/training" + SMALL.replace("seed=3", "seed=47"))
+        page.wait_for_selector(READY, timeout=60_000)
+        page.click("#run")
+        page.wait_for_function("() => document.querySelector('#run-status').textContent.includes('yours is next')",
+                               timeout=30_000)
+        assert "(2 training now)" in page.text_content("#run-status")
+    finally:
+        for i in busy:
+            _api(server_url, f"/api/v1/jobs/{i}", "DELETE")
+    page.wait_for_function(FINAL, timeout=120_000)  # a thread frees up: the run trains and ends
+    assert page.locator("#run-status").get_attribute("data-status") == "succeeded"
