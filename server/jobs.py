@@ -132,8 +132,8 @@ def _plain(x: Any) -> Any:
         return [_plain(v) for v in x]
     if isinstance(x, np.ndarray | np.generic):  # orjson writes these itself (OPT_SERIALIZE_NUMPY)
         return np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x
-    if hasattr(x, "tolist"):  # a torch tensor
-        return _plain(x.tolist())
+    if hasattr(x, "detach"):  # a torch tensor: as numpy, which orjson writes itself
+        return np.ascontiguousarray(x.detach().cpu().numpy())
     if hasattr(x, "to_dict"):
         return _plain(x.to_dict())
     if isinstance(x, bytes | bytearray):

@@ -506,3 +506,12 @@ def test_restart_keeps_finished_jobs_and_interrupts_unfinished(jc, jobs_dir, exa
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         again = c.post("/api/v1/jobs", json=EXAMPLE)
         assert again.status_code == 200 and again.json()["id"] == done
+
+
+def test_event_encoding_writes_tensors_as_numbers():
+    from server.jobs import _json
+
+    t = {"w": torch.tensor([[1.5, -2.0]], dtype=torch.float32), "n": torch.arange(3),
+         "ok": torch.tensor([True, False]), "nan": torch.tensor([float("nan")])}
+    assert json.loads(_json(t)) == {"w": [[1.5, -2.0]], "n": [0, 1, 2], "ok": [True, False],
+                                    "nan": [None]}
