@@ -407,6 +407,10 @@ def landscape(
 # ------------------------------------------------------------------------------ saddle
 
 
+SADDLE_EIGVALS = (2.0, -2.0)  # of f's Hessian at the saddle (0, 0)
+SADDLE_MINIMA = ((0.0, math.sqrt(2.0)), (0.0, -math.sqrt(2.0)))
+
+
 def saddle_f(x: Array, y: Array) -> Array:
     """f(x, y) = x² − y² + y⁴/4."""
     return x * x - y * y + 0.25 * y**4

@@ -130,10 +130,14 @@ def _plain(x: Any) -> Any:
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
         return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray | np.generic):  # orjson writes these itself (OPT_SERIALIZE_NUMPY)
-        return np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x
-    if hasattr(x, "detach"):  # a torch tensor: as numpy, which orjson writes itself
-        return np.ascontiguousarray(x.detach().cpu().numpy())
+    if isinstance(x, np.ndarray):  # orjson writes native numeric arrays itself
+        native = x.dtype.isnative and x.dtype.kind in "biuf"
+        return np.ascontiguousarray(x) if native else _plain(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if hasattr(x, "detach"):  # a torch tensor: as numpy (bfloat16/half widened first)
+        t = x.detach().cpu()
+        return _plain((t.double() if t.is_floating_point() else t).numpy())
     if hasattr(x, "to_dict"):
         return _plain(x.to_dict())
     if isinstance(x, bytes | bytearray):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter
 
 from compute import landscapes
@@ -39,7 +37,7 @@ def landscape(req: LandscapeRequest) -> ORJSONResponse:
     cap = r.trajectory_captured
     out.update(layer_shapes=r.shapes, final_loss=float(r.train_loss[-1]), diverged=r.diverged_at is not None,
                trajectory={"alpha": r.traj_alpha, "beta": r.traj_beta, "residual": r.traj_residual},
-               trajectory_captured=cap if math.isfinite(cap) else None)  # fmt: skip
+               trajectory_captured=cap)  # fmt: skip  (orjson writes a non-finite one as null)
     return ORJSONResponse(out)
 
 
@@ -52,5 +50,5 @@ def saddle(req: SaddleRequest) -> ORJSONResponse:
         raise ComputeError(_field(e, SaddleRequest.model_fields, "lr"), str(e)) from e
     runs = [vars(run) for run in r.runs]
     return ORJSONResponse({"runs": runs, "grid": r.grid, "z": r.z, "predicted_escape_gd": r.predicted_escape_gd,
-                           "growth_gd": r.growth_gd, "growth_momentum": r.growth_momentum, "saddle_eigvals": (2.0, -2.0),
-                           "minima": [(0.0, math.sqrt(2)), (0.0, -math.sqrt(2))]})  # fmt: skip
+                           "growth_gd": r.growth_gd, "growth_momentum": r.growth_momentum,
+                           "saddle_eigvals": landscapes.SADDLE_EIGVALS, "minima": landscapes.SADDLE_MINIMA})  # fmt: skip

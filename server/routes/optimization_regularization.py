@@ -23,10 +23,6 @@ from ..schemas.optimization_regularization import (
 router = APIRouter(prefix="/api/v1/optimization", tags=["optimization"])
 
 
-def _finite(v: float) -> float | None:
-    return v if v == v and abs(v) != float("inf") else None
-
-
 @router.post("/regularization", response_model=RegularizationResponse)
 def regularization_geometry(req: RegularizationRequest) -> ORJSONResponse:
     """L(w) contours with the L2 ball and L1 diamond of radius r: constrained (SLSQP) and penalized
@@ -35,9 +31,7 @@ def regularization_geometry(req: RegularizationRequest) -> ORJSONResponse:
         g = regularization.geometry(**req.model_dump())
     except ValueError as e:
         raise ComputeError("rho" if "rho" in str(e) else "r", str(e)) from e
-    out = asdict(g)
-    out.update(tau=_finite(g.tau), b=_finite(g.b))
-    return ORJSONResponse(out)
+    return ORJSONResponse(asdict(g))  # orjson writes a non-finite tau or b as null
 
 
 @router.post("/regularization-path", response_model=RegularizationPathResponse)

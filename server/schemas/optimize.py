@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from .common import FiniteFloat, Strict
 
@@ -235,10 +235,16 @@ class TuneRequest(Strict):
         "final", description="final: mean over starts of f at the last step; area: mean of f over all steps and starts"
     )
 
+    @field_validator("lr_max")
+    @classmethod
+    def _above_lr_min(cls, v: float, info: ValidationInfo) -> float:
+        lo = info.data.get("lr_min")  # absent when lr_min itself failed
+        if lo is not None and not lo < v:
+            raise ValueError(f"lr_min must be below lr_max; got {lo} and {v}")
+        return v
+
     @model_validator(mode="after")
     def _budget(self) -> TuneRequest:
-        if not self.lr_min < self.lr_max:
-            raise ValueError(f"lr_min must be below lr_max; got {self.lr_min} and {self.lr_max}")
         check_budget(self.optimizers, self.n_lrs, len(self.starts), self.steps, "optimizers × n_lrs × starts × (steps + 1)")
         for i, p in enumerate(self.starts):
             if abs(p[0]) > 1e6 or abs(p[1]) > 1e6:

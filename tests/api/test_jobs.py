@@ -10,6 +10,7 @@ import time
 from typing import Any, get_args
 
 import annotated_types as at
+import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
@@ -512,6 +513,11 @@ def test_event_encoding_writes_tensors_as_numbers():
     from server.jobs import _json
 
     t = {"w": torch.tensor([[1.5, -2.0]], dtype=torch.float32), "n": torch.arange(3),
-         "ok": torch.tensor([True, False]), "nan": torch.tensor([float("nan")])}
-    assert json.loads(_json(t)) == {"w": [[1.5, -2.0]], "n": [0, 1, 2], "ok": [True, False],
-                                    "nan": [None]}
+         "ok": torch.tensor([True, False]), "nan": torch.tensor([float("nan")]),
+         "bf": torch.tensor([0.5], dtype=torch.bfloat16), "be": np.array([1.0, 2.0], dtype=">f8"),
+         "c": np.array([1 + 2j]), "obj": object()}
+    out = json.loads(_json(t))
+    assert {k: out[k] for k in ("w", "n", "ok", "nan", "bf", "be")} == {
+        "w": [[1.5, -2.0]], "n": [0, 1, 2], "ok": [True, False], "nan": [None], "bf": [0.5],
+        "be": [1.0, 2.0]}
+    assert isinstance(out["c"][0], str) and out["obj"].startswith("<object")
