@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from scipy.special import expit
 
+from compute.linalg import orient_columns
 from compute.nn.datasets import make_dataset
 from compute.nn.train import torch_threads
 
@@ -163,11 +164,6 @@ def filter_normalize(d: Array, theta: Array, shapes: list[tuple[int, int]]) -> A
     return out
 
 
-def _orient(v: Array) -> Array:
-    """Sign fixed so the largest-magnitude component is positive (frames do not flip)."""
-    return v if v[np.argmax(np.abs(v))] >= 0 else -v
-
-
 def slice_directions(kind: str, theta_star: Array, traj: Array, shapes, seed: int) -> tuple[Array, Array]:
     """(d₁, d₂), each (P,): random filter-normalized, or the trajectory's top-2 principal axes
     scaled to ‖θ₀ − θ*‖ (so α, β ≈ ±1 covers the path)."""
@@ -181,7 +177,8 @@ def slice_directions(kind: str, theta_star: Array, traj: Array, shapes, seed: in
             vt = torch.linalg.svd(torch.from_numpy(M), full_matrices=False)[2].numpy()
         scale = float(np.linalg.norm(M[0])) or 1.0
         v2 = vt[1] if vt.shape[0] > 1 else np.zeros_like(vt[0])
-        return _orient(vt[0]) * scale, _orient(v2) * scale
+        V, _ = orient_columns(np.stack([vt[0], v2], axis=1))  # signs fixed: frames do not flip
+        return V[:, 0] * scale, V[:, 1] * scale
     raise ValueError(f"directions must be one of {list(DIRECTIONS)}; got {kind!r}")
 
 

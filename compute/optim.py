@@ -205,6 +205,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 
 # Kernel ids and the layout of each optimizer's row of hyperparameters (``hp``; lr is separate).
 _CALLBACK_MAX_POINTS = 16
+WOLFE_C1, WOLFE_C2 = 1e-4, 0.9  # torch.optim.lbfgs._strong_wolfe's constants
 _KIND = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adam": 3, "adamw": 3, "lbfgs": 4}
 _LBFGS = 4
 _N_HP = 8
@@ -330,11 +331,7 @@ def _parse_schedule(schedule: Mapping[str, Any] | None) -> tuple[str, dict[str, 
 
 
 def _check_steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
-        raise ValueError(f"steps must be an integer; got {steps!r}")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be in [1, {MAX_STEPS}]; got {steps}")
-    return int(steps)
+    return _int_in("steps", steps, 1, MAX_STEPS)
 
 
 def _schedule_values(name: str, lr: float, steps: int, n: int, p: Mapping[str, Any]) -> Array:
@@ -689,7 +686,7 @@ def _strong_wolfe(fid, fp, x, y, t, dx, dy, f, gx, gy, gtd, max_ls, br, rec, tri
     ``br`` (5, 2) is scratch for the bracket: rows t, f, gx, gy, gtd; columns its two ends.
     ``rec``: trace every evaluation into ``trials`` (``_trial``); off on the default path.
     """
-    c1, c2, tolerance_change = 1e-4, 0.9, 1e-9  # torch passes no tolerance_change here
+    c1, c2, tolerance_change = WOLFE_C1, WOLFE_C2, 1e-9  # torch passes no tolerance_change here
     d_norm = max(abs(dx), abs(dy))
     f_new, gnx, gny = _fg(fid, fp, x + t * dx, y + t * dy)
     evals = 1
@@ -1472,7 +1469,6 @@ def tune_lr(
 # L-BFGS iterations with their strong-Wolfe line search
 # ----------------------------------------------------------------------------------------------
 
-WOLFE_C1, WOLFE_C2 = 1e-4, 0.9  # torch.optim.lbfgs._strong_wolfe's constants
 MAX_TRACE_ITERS = 10_000
 
 

@@ -148,10 +148,6 @@ class Permutations:
             self.next_epoch += 1
         for e in [e for e in self.cache if e < e0]:
             del self.cache[e]
-        return self.cache_range(e0, e1)
-
-    def cache_range(self, e0: int, e1: int) -> np.ndarray:
-        """Already drawn shuffles of epochs ``e0..e1`` (no drawing: safe from worker threads)."""
         return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
 
 
