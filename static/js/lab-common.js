@@ -18,7 +18,6 @@ export const METHOD_COLORS = [C.vermilion, C.blue, C.green, C.purple];
 export const CLUSTER_COLORS = [C.blue, C.orange, C.green, C.purple];
 export const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, Noto Sans, sans-serif", size: 12, color: "#1d2433" };
 // Colour scales: gray, sequential (white → blue) and diverging (blue ← white → vermilion).
-export const GRAYS = [[0, "#000000"], [1, "#ffffff"]];
 export const BLUES = [[0, "#ffffff"], [0.5, "#9ecae1"], [1, "#08306b"]];
 export const DIVERGING = [[0, "#0072B2"], [0.5, "#f7f7f7"], [1, "#D55E00"]];
 
@@ -54,11 +53,6 @@ export function complexText(re, im, d = 4) {
   if (Math.abs(im) < 1e-12) return num(re, d);
   const r = Math.abs(re) < 1e-12 ? "" : `${num(re, d)} `;
   return `${r}${im < 0 ? "−" : r ? "+" : ""} ${num(Math.abs(im), d)}i`.trim();
-}
-
-/** A matrix as rows of text, for readouts. */
-export function matrixText(M, d = 3) {
-  return M.map((r) => `[${r.map((v) => num(v, d)).join(", ")}]`).join(" ");
 }
 
 export function setStatus(text, isError = false) {
@@ -158,10 +152,6 @@ export function fetcher(onData, ms = 40, onError = (msg) => setStatus(msg, true)
 /** A plain layout: our font, tight margins, no legend unless asked. */
 export function layout(extra = {}) {
   return { font: FONT, margin: { l: 56, r: 12, t: 10, b: 44 }, hovermode: "closest", showlegend: false, ...extra };
-}
-
-export function renderMath(container, mathml) {
-  container.innerHTML = mathml;
 }
 
 /** A small deterministic PRNG (mulberry32) for page presets: same seed, same numbers. */

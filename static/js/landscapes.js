@@ -17,7 +17,6 @@ const L = {
 const S = { x0: 1.5, y0: 1e-8, saddle_lr: 0.02, saddle_steps: 300, saddle_momentum: 0.9, noise_std: 0.2, n_noisy: 5, saddle_seed: 0 };
 const Y0_CHOICES = [0, 1e-12, 1e-8, 1e-4, 1e-2];
 const LAND = {};
-let SAD = null;
 const ui = {};
 const pending = new Set(["logistic", "mlp", "saddle"]); // ready once each has drawn once
 
@@ -202,7 +201,6 @@ function runLabel(r, k) {
 }
 
 async function drawSaddle(d) {
-  SAD = d;
   const runs = d.runs;
   const order = [...runs.keys()].sort((a, b) => (runs[a].name === "noisy" ? 0 : 1) - (runs[b].name === "noisy" ? 0 : 1)); // GD on top
   const pathTraces = order.map((k) => {

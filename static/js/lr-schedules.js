@@ -55,7 +55,6 @@ const PRESETS = {
   tiny: { run: { lr: 0.003, optimizer: "sgd", momentum: 0.9 }, on: NAMES },
 };
 
-const STATUS_TEXT = { trained: "trained", stalled: "stalled", unstable: "unstable", diverged: "diverged" };
 
 // State: the request fields (hidden split into width × layers for the sliders) and the view.
 const S = { on: new Set(NAMES), params: {}, run: {}, lr_axis: "linear", show_test: false };
@@ -63,7 +62,7 @@ for (const n of NAMES) S.params[n] = Object.fromEntries(SCHED[n].params.map((p) 
 for (const f of RUN) S.run[f.name] = f.value;
 for (const [k, c] of Object.entries(CHOICES)) S.run[k] = c.value;
 
-const ui = { params: {}, checks: {}, run: {} };
+const ui = { checks: {}, run: {} };
 let D = null;
 
 function inBounds(v, f) {
@@ -200,7 +199,7 @@ function drawFinal() {
 function drawLegend() {
   $("#legend").replaceChildren(...D.runs.map((r) => el("li", { class: `lr-${r.status}` },
     el("span", { class: "lr-swatch", style: `background:${SCHED[r.name].color}`, "aria-hidden": "true" }),
-    label(r), r.status === "trained" ? null : el("span", { class: "lr-tag" }, STATUS_TEXT[r.status]))));
+    label(r), r.status === "trained" ? null : el("span", { class: "lr-tag" }, r.status))));
 }
 
 function drawSummary() {
@@ -211,7 +210,7 @@ function drawSummary() {
     el("td", {}, num(r.final_test_loss, 3)),
     el("td", {}, r.final_train_acc === null ? "—" : `${(100 * r.final_train_acc).toFixed(1)}%`),
     el("td", {}, r.final_test_acc === null ? "—" : `${(100 * r.final_test_acc).toFixed(1)}%`),
-    el("td", { class: `status lr-${r.status}` }, STATUS_TEXT[r.status] + (r.blowup_epoch !== null ? ` (blow-up at epoch ${r.blowup_epoch})` : ""))));
+    el("td", { class: `status lr-${r.status}` }, r.status + (r.blowup_epoch !== null ? ` (blow-up at epoch ${r.blowup_epoch})` : ""))));
   $("#summary tbody").replaceChildren(...rows);
 }
 
@@ -262,10 +261,8 @@ function buildSchedules() {
   const box = $("#sched-cards");
   for (const n of NAMES) {
     const paramsBox = el("div", { class: "lr-params" });
-    ui.params[n] = {};
     for (const p of SCHED[n].params) {
       const f = sliderField({ ...p, value: S.params[n][p.name], control: `${n}.${p.name}`, name: `${n}.${p.name}` }, (v) => { S.params[n][p.name] = v; run(); });
-      ui.params[n][p.name] = f;
       paramsBox.append(f.el);
     }
     const check = checkboxField({ name: n, label: SCHED[n].label, value: S.on.has(n), control: n }, (v) => {
