@@ -58,7 +58,9 @@ class LeanLayout:
     """Flat parameter vector ``theta`` in torch's ``named_parameters`` order (W_l then b_l) and the
     int64 ``lay`` array the kernels read: ``[L, S, loss, sizes(L+1), w_off(L), b_off(L),
     act(L), residual(L), r_off(L+1)]``; scratch buffers are ``(sum(sizes), S)`` with layer l
-    in rows ``r_off[l] ..`` and one example per lane (column)."""
+    in rows ``r_off[l] ..`` and one example per lane (column); ``lanes`` (a multiple of 16)
+    columns are used, and 4 more pad each row so that rows are not a multiple of 512 bytes apart
+    (such rows share L1 sets and evict each other)."""
 
     sizes: tuple[int, ...]
     lay: np.ndarray
@@ -69,25 +71,30 @@ class LeanLayout:
     b_off: tuple[int, ...]
 
     @classmethod
-    def for_mlp(cls, model: MLP, loss: str, batch_size: int) -> LeanLayout:
+    def for_mlp(cls, model: MLP, loss: str, batch_size: int, dtype: str = "float64") -> LeanLayout:
+        """``dtype="float32"``: tanh (hidden layers and the squared error's output) to float32
+        accuracy (``K.TANH32``, |relative error| <= 2.7e-7), a third of the exact tanh's cost;
+        all other arithmetic stays float64."""
         hidden = [layer.out_features for layer in model.layers]
         sizes = (model.head.in_features if not hidden else model.layers[0].in_features, *hidden,
                  model.head.out_features)
         L = len(sizes) - 1
-        # Lanes: the batch padded to a multiple of 4, at least 64 for evaluation, plus 4 so rows
-        # are not a multiple of 512 bytes apart (such rows share L1 sets and evict each other).
-        S = max(64, (batch_size + 3) // 4 * 4) + 4
+        # Lanes: the batch padded to the kernels' 16-lane chunks, at least 64 for evaluation.
+        S = (max(64, batch_size) + K.CH - 1) // K.CH * K.CH
         w_off, b_off, off = [], [], 0
         for i in range(L):
             w_off.append(off)
             off += sizes[i] * sizes[i + 1]
             b_off.append(off)
             off += sizes[i + 1]
-        act = [LEAN_ACTIVATIONS[model.activation]] * (L - 1) + [K.LINEAR]
+        f32 = dtype == "float32"
+        code = LEAN_ACTIVATIONS[model.activation]
+        act = [K.TANH32 if f32 and code == K.TANH else code] * (L - 1) + [K.LINEAR]
+        loss_code = (K.MSE32 if f32 else K.MSE) if loss == "mse" else K.CROSS_ENTROPY
         res = [int(s) for s in model.skip] + [0]
         r_off = np.concatenate([[0], np.cumsum(sizes)])  # first buffer row of each layer
-        lay = np.array([L, S, K.MSE if loss == "mse" else K.CROSS_ENTROPY, *sizes, *w_off, *b_off,
-                        *act, *res, *r_off[:-1]], dtype=np.int64)
+        lay = np.array([L, S, loss_code, *sizes, *w_off, *b_off, *act, *res, *r_off[:-1]],
+                       dtype=np.int64)
         return cls(tuple(sizes), lay, off, S, int(r_off[-1]), tuple(w_off), tuple(b_off))
 
     def flatten(self, model: MLP) -> np.ndarray:
@@ -110,7 +117,7 @@ class LeanLayout:
 
     def buffers(self) -> tuple[np.ndarray, ...]:
         """Scratch ``A, H, G, D`` (activations, outputs, dL/da, dL/dz) and per-lane ``tm, ts, ll, yl``."""
-        z = [np.zeros((self.buffer_size, self.lanes)) for _ in range(4)]
+        z = [np.zeros((self.buffer_size, self.lanes + 4)) for _ in range(4)]
         v = [np.zeros(self.lanes) for _ in range(3)]
         return (*z, *v, np.zeros(self.lanes, dtype=np.int64))
 
@@ -164,7 +171,7 @@ class LeanRun:
         self.config = config
         self.data = data
         self.model = model
-        self.layout = LeanLayout.for_mlp(model, config.loss, config.batch_size)
+        self.layout = LeanLayout.for_mlp(model, config.loss, config.batch_size, config.dtype)
         self.theta = self.layout.flatten(model)
         P = self.layout.n_params
         self.grad = np.zeros(P)
