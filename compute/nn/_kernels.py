@@ -22,10 +22,13 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._simd import (hsum, keep_nan, pow2i, splat, vabs, vcopysign, vfloor, vfma, vload, vload1,
-                    vmax, vmin, vstore, vstore1, where_gt)
+from ._simd import (LANES, exp_floor, hsum, keep_nan, pow2i, splat_as, vabs, vcopysign, vfloor,
+                    vfma, vload, vload1, vmax, vmin, vstore, vstore1, where_gt)
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}}
+# The pieces of a training step are inlined into their callers (numba IR inlining): as separate
+# functions, each call passed every array as a dozen arguments and reference-counted it.
+_PART = {**_JIT, "inline": "always"}
 
 # TANH32 / MSE32: tanh to float32 accuracy (float32 configs), everything else still float64
 LINEAR, RELU, TANH, SIGMOID, TANH32 = 0, 1, 2, 3, 4
@@ -76,30 +79,14 @@ def _exp_nonpos(y):
     return s + s * (num / den)
 
 
-@njit(**_JIT)
-def _tanh(x):
-    # tanh|x| = -m / (2 + m) with m = expm1(-2|x|) = s num / den + (s - 1) = e / den: one division
-    ax = abs(x)
-    ax = ax if ax < 20.0 else 20.0
-    s, num, den = _exp_reduced(-2.0 * ax)
-    e = s * num + (s - 1.0) * den
-    t = -e / (2.0 * den + e)
-    return t if x >= 0.0 else -t
-
-
-@njit(**_JIT)
-def _sigmoid(x):
-    e = _exp_nonpos(-abs(x))  # exp(-|x|): never overflows
-    return 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
-
-
-CH = 16  # lanes per chunk: four V4 accumulators
+CH = LANES  # lanes per chunk: one Vec (16 floats: four AVX2 registers of float64, two of float32)
 
 
 @njit(**_JIT)
 def _vexp_reduced(y):
-    """``_exp_reduced`` on four lanes."""
-    y = vmax(y, splat(-700.0))
+    """``_exp_reduced`` on a vector (``y`` clamped below at ``exp_floor``: -700 in float64, -87
+    in float32, where ``2^k`` is still a normal number)."""
+    y = vmax(y, splat_as(y, exp_floor(y)))
     kf = vfloor(y * _LOG2E + 0.5)
     r = (y - kf * _LN2_HI) - kf * _LN2_LO
     rr = r * r
@@ -112,8 +99,9 @@ def _vexp_reduced(y):
 
 @njit(**_JIT)
 def _vtanh(x):
-    """``_tanh`` on four lanes (same formula); NaN stays NaN."""
-    ax = vmin(vabs(x), splat(20.0))
+    """tanh by expm1: ``tanh|x| = -m / (2 + m)``, ``m = expm1(-2|x|) = s num / den + (s - 1)
+    = e / den``: one division. Float64: within a few ulp of numpy's; NaN stays NaN."""
+    ax = vmin(vabs(x), splat_as(x, 20.0))
     s, num, den = _vexp_reduced(-2.0 * ax)
     e = s * num + (s - 1.0) * den
     # |e / (2 den + e)| = tanh|x|, given x's sign
@@ -132,9 +120,8 @@ _T32_Q = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
 
 @njit(**_JIT)
 def _vtanh32(x):
-    """tanh to float32 accuracy, in float64 arithmetic; NaN stays NaN."""
-    c = splat(_T32_CLAMP)
-    y = vmax(vmin(x, c), splat(-_T32_CLAMP))
+    """tanh to float32 accuracy; NaN stays NaN."""
+    y = vmax(vmin(x, splat_as(x, _T32_CLAMP)), splat_as(x, -_T32_CLAMP))
     y2 = y * y
     p = ((((((_T32_P[6] * y2 + _T32_P[5]) * y2 + _T32_P[4]) * y2 + _T32_P[3]) * y2 + _T32_P[2])
           * y2 + _T32_P[1]) * y2 + _T32_P[0]) * y
@@ -146,7 +133,7 @@ def _vtanh32(x):
 def _vsigmoid(x):
     s, num, den = _vexp_reduced(vabs(x) * -1.0)
     e = s + s * (num / den)  # exp(-|x|): never overflows
-    return keep_nan(x, where_gt(splat(0.0), x, e / (1.0 + e), 1.0 / (1.0 + e)))
+    return keep_nan(x, where_gt(splat_as(x, 0.0), x, e / (1.0 + e), 1.0 / (1.0 + e)))
 
 
 @njit(**_JIT)
@@ -156,7 +143,7 @@ def _vact(v, code):
     if code == TANH:
         return _vtanh(v)
     if code == RELU:
-        return vmax(v, splat(0.0))
+        return vmax(v, splat_as(v, 0.0))
     if code == SIGMOID:
         return _vsigmoid(v)
     return v
@@ -168,17 +155,18 @@ def _vact_backward(g, h, code):
     if code == TANH or code == TANH32:
         return g * (1.0 - h * h)
     if code == RELU:
-        return where_gt(h, splat(0.0), g, splat(0.0))
+        zero = splat_as(g, 0.0)
+        return where_gt(h, zero, g, zero)
     if code == SIGMOID:
         return g * (1.0 - h) * h
     return g
 
 
-@njit(**_JIT)
+@njit(**_PART)
 def _forward(theta, lay, A, H, nb):
     """Layers 1..L on lanes ``[0, nb)`` (``nb`` a multiple of ``CH``); inputs already in rows
-    ``0..F-1`` of ``A``; logits land in layer L's rows of ``A``. Per chunk of 16 lanes and
-    output unit, the dot product runs in four vector registers."""
+    ``0..F-1`` of ``A``; logits land in layer L's rows of ``A``. Per chunk of lanes and output
+    unit, the dot product runs in one ``Vec`` held in registers."""
     L = lay[0]
     # lay's sections by offset (slicing them would cost reference counting on every call)
     SZ, WO, BO, AC, RS, RO = 3, 4 + L, 4 + 2 * L, 4 + 3 * L, 4 + 4 * L, 4 + 5 * L
@@ -189,44 +177,23 @@ def _forward(theta, lay, A, H, nb):
         ri = lay[RO + li - 1]
         ro = lay[RO + li]
         code = lay[AC + li - 1]
-        skip = lay[RS + li - 1]
+        skip = lay[RS + li - 1] != 0
         for c in range(0, nb, CH):
             for j in range(lay[SZ + li]):
-                a0 = splat(theta[bo + j])
-                a1 = a0
-                a2 = a0
-                a3 = a0
+                acc = splat_as(A, theta[bo + j])
                 wj = wo + j * n_in
                 for k in range(n_in):
-                    w = splat(theta[wj + k])
-                    col = ri + k
-                    a0 = vfma(w, vload(A, col, c), a0)
-                    a1 = vfma(w, vload(A, col, c + 4), a1)
-                    a2 = vfma(w, vload(A, col, c + 8), a2)
-                    a3 = vfma(w, vload(A, col, c + 12), a3)
+                    acc = vfma(splat_as(A, theta[wj + k]), vload(A, ri + k, c), acc)
                 row = ro + j
                 if li < L:
-                    a0 = _vact(a0, code)
-                    a1 = _vact(a1, code)
-                    a2 = _vact(a2, code)
-                    a3 = _vact(a3, code)
-                    vstore(H, row, c, a0)
-                    vstore(H, row, c + 4, a1)
-                    vstore(H, row, c + 8, a2)
-                    vstore(H, row, c + 12, a3)
+                    acc = _vact(acc, code)
+                    vstore(H, row, c, acc)
                     if skip:
-                        prev = ri + j
-                        a0 = vload(A, prev, c) + a0
-                        a1 = vload(A, prev, c + 4) + a1
-                        a2 = vload(A, prev, c + 8) + a2
-                        a3 = vload(A, prev, c + 12) + a3
-                vstore(A, row, c, a0)
-                vstore(A, row, c + 4, a1)
-                vstore(A, row, c + 8, a2)
-                vstore(A, row, c + 12, a3)
+                        acc = vload(A, ri + j, c) + acc
+                vstore(A, row, c, acc)
 
 
-@njit(**_JIT)
+@njit(**_PART)
 def _load(X, perms, p, start, B, nb, A, F, Y, yl):
     """Examples ``perms[p, start + b]`` (``p < 0``: ``start + b``) into lanes ``b < B`` of the input
     rows of ``A`` and of ``yl``; zero inputs and label 0 on padding lanes ``[B, nb)``."""
@@ -242,7 +209,7 @@ def _load(X, perms, p, start, B, nb, A, F, Y, yl):
         yl[b] = 0
 
 
-@njit(**_JIT)
+@njit(**_PART)
 def _loss(A, D, yl, B, nb, zo, n_out, loss_code, scale, tm, ts, ll):
     """Per-lane losses into ``ll``; returns their sum over the ``B`` real lanes.
 
@@ -279,7 +246,7 @@ def _loss(A, D, yl, B, nb, zo, n_out, loss_code, scale, tm, ts, ll):
             cls = 1 if n_out == 1 else j
             for b in range(nb):
                 tm[b] = 1.0 if yl[b] == cls else -1.0
-            for c in range(0, nb, 4):
+            for c in range(0, nb, CH):
                 z = vload(A, zo + j, c)
                 o = _vtanh32(z) if loss_code == MSE32 else _vtanh(z)
                 diff = o - vload1(tm, c)
@@ -293,12 +260,11 @@ def _loss(A, D, yl, B, nb, zo, n_out, loss_code, scale, tm, ts, ll):
     return total
 
 
-@njit(**_JIT)
+@njit(**_PART)
 def _backward(theta, grad, lay, A, H, G, D, nb):
     """Accumulate ``grad += dL/dtheta`` from ``D`` at the output layer (``grad`` zeroed by caller;
     ``D`` zero on padding lanes)."""
     L = lay[0]
-    # lay's sections by offset (slicing them would cost reference counting on every call)
     SZ, WO, BO, AC, RS, RO = 3, 4 + L, 4 + 2 * L, 4 + 3 * L, 4 + 4 * L, 4 + 5 * L
     for li in range(L, 0, -1):
         n_in = lay[SZ + li - 1]
@@ -309,51 +275,25 @@ def _backward(theta, grad, lay, A, H, G, D, nb):
         ro = lay[RO + li]
         for c in range(0, nb, CH):
             for j in range(n_out):
-                drow = ro + j
-                d0 = vload(D, drow, c)
-                d1 = vload(D, drow, c + 4)
-                d2 = vload(D, drow, c + 8)
-                d3 = vload(D, drow, c + 12)
-                grad[bo + j] += hsum((d0 + d1) + (d2 + d3))
+                d = vload(D, ro + j, c)
+                grad[bo + j] += hsum(d)
                 wj = wo + j * n_in
                 for k in range(n_in):
-                    col = ri + k
-                    t = vfma(d1, vload(A, col, c + 4), d0 * vload(A, col, c))
-                    t = vfma(d2, vload(A, col, c + 8), t)
-                    t = vfma(d3, vload(A, col, c + 12), t)
-                    grad[wj + k] += hsum(t)
+                    grad[wj + k] += hsum(d * vload(A, ri + k, c))
             if li > 1:
                 code = lay[AC + li - 2]
+                skip = lay[RS + li - 1] != 0
                 for k in range(n_in):
-                    col = ri + k
-                    if lay[RS + li - 1]:  # a_l = a_{l-1} + h_l: the skip passes dL/da_l straight through
-                        g0 = vload(G, ro + k, c)
-                        g1 = vload(G, ro + k, c + 4)
-                        g2 = vload(G, ro + k, c + 8)
-                        g3 = vload(G, ro + k, c + 12)
-                    else:
-                        g0 = splat(0.0)
-                        g1 = g0
-                        g2 = g0
-                        g3 = g0
+                    # a_l = a_{l-1} + h_l: the skip passes dL/da_l straight through
+                    g = vload(G, ro + k, c) if skip else splat_as(G, 0.0)
                     for j in range(n_out):
-                        w = splat(theta[wo + j * n_in + k])
-                        drow = ro + j
-                        g0 = vfma(w, vload(D, drow, c), g0)
-                        g1 = vfma(w, vload(D, drow, c + 4), g1)
-                        g2 = vfma(w, vload(D, drow, c + 8), g2)
-                        g3 = vfma(w, vload(D, drow, c + 12), g3)
-                    vstore(G, col, c, g0)
-                    vstore(G, col, c + 4, g1)
-                    vstore(G, col, c + 8, g2)
-                    vstore(G, col, c + 12, g3)
-                    vstore(D, col, c, _vact_backward(g0, vload(H, col, c), code))
-                    vstore(D, col, c + 4, _vact_backward(g1, vload(H, col, c + 4), code))
-                    vstore(D, col, c + 8, _vact_backward(g2, vload(H, col, c + 8), code))
-                    vstore(D, col, c + 12, _vact_backward(g3, vload(H, col, c + 12), code))
+                        g = vfma(splat_as(G, theta[wo + j * n_in + k]), vload(D, ro + j, c), g)
+                    col = ri + k
+                    vstore(G, col, c, g)
+                    vstore(D, col, c, _vact_backward(g, vload(H, col, c), code))
 
 
-@njit(**_JIT)
+@njit(**_PART)
 def _regularize_and_clip(theta, grad, lay, hp):
     """``grad += l1 sign(W)``; then ``clip_grad_norm_``. Returns the pre-clip norm (-1: no clip)."""
     L = lay[0]
@@ -379,7 +319,7 @@ def _regularize_and_clip(theta, grad, lay, hp):
     return total
 
 
-@njit(**_JIT)
+@njit(**_PART)
 def _update(theta, grad, s1, s2, t, lr, hp):
     """One torch.optim step (single-tensor formulas); ``t`` is the 1-based step count.
 

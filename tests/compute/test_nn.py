@@ -422,26 +422,60 @@ def test_torch_threads_is_restored_after_overlapping_users():
     assert torch.get_num_threads() == before
 
 
-def test_lean_activations_match_numpy_to_a_few_ulp():
-    """The kernels' own tanh/sigmoid/exp (arithmetic, so that they vectorize) against numpy's."""
+def _lean_activations(x: np.ndarray) -> np.ndarray:
+    """``[tanh, sigmoid, tanh32, exp(-|x|)]`` of ``x`` by the kernels' own vector (and scalar exp)
+    code, in ``x``'s dtype."""
     from numba import njit
-    from scipy.special import expit
 
     from compute.nn import _kernels as K
+    from compute.nn._simd import LANES, vload, vstore
 
     @njit
-    def apply(x, out):
-        for i in range(x.shape[0]):
-            out[i, 0] = K._tanh(x[i])
-            out[i, 1] = K._sigmoid(x[i])
-            out[i, 2] = K._exp_nonpos(-abs(x[i]))
+    def apply(X, out):
+        for c in range(0, X.shape[1], LANES):
+            vstore(out, 0, c, K._vtanh(vload(X, 0, c)))
+            vstore(out, 1, c, K._vsigmoid(vload(X, 0, c)))
+            vstore(out, 2, c, K._vtanh32(vload(X, 0, c)))
+        for i in range(X.shape[1]):
+            out[3, i] = K._exp_nonpos(-abs(X[0, i]))
+
+    n = -(-x.size // LANES) * LANES
+    X = np.zeros((1, n), x.dtype)
+    X[0, :x.size] = x
+    out = np.empty((4, n), x.dtype)
+    apply(X, out)
+    return out[:, :x.size].astype(np.float64)
+
+
+def test_lean_activations_match_numpy_to_a_few_ulp():
+    """The kernels' own tanh/sigmoid/exp (arithmetic on SIMD vectors) against numpy's; tanh32
+    (float32 configs) to 2.7e-7; NaN stays NaN."""
+    from scipy.special import expit
 
     tiny = np.logspace(-300, 1.6, 20_000)
     x = np.concatenate([np.linspace(-40, 40, 200_001), tiny, -tiny, [0.0, 710.0, -710.0]])
-    out = np.empty((x.size, 3))
-    apply(x, out)
+    tanh, sig, tanh32, exp = _lean_activations(x)
     refs = (np.tanh(x), expit(x), np.exp(-np.abs(x)))
-    for k, ref in enumerate(refs):  # relative, but for exp(y < -700) ~ 1e-304 where 0 is due
-        err = np.abs(out[:, k] - ref) - 8 * np.finfo(float).eps * np.abs(ref)
-        assert err.max() <= 1e-300, (k, x[err.argmax()], out[err.argmax(), k])
-    assert np.all(np.abs(out[:, 0]) <= 1.0) and out[-1, 0] == -1.0 and out[-3, 0] == 0.0
+    for k, (got, ref) in enumerate(zip((tanh, sig, exp), refs)):
+        # relative, but for exp(y < -700) ~ 1e-304 where 0 is due
+        err = np.abs(got - ref) - 8 * np.finfo(float).eps * np.abs(ref)
+        assert err.max() <= 1e-300, (k, x[err.argmax()], got[err.argmax()])
+    assert np.all(np.abs(tanh) <= 1.0) and tanh[-1] == -1.0 and tanh[-3] == 0.0
+    rel32 = np.abs(tanh32 - np.tanh(x)) / np.maximum(np.abs(np.tanh(x)), 1e-300)
+    assert rel32.max() <= 2.7e-7
+    assert np.all(np.isnan(_lean_activations(np.array([np.nan, 1.0]))[:3, 0]))
+
+
+def test_lean_activations_in_float32():
+    """The same vector code on float32 lanes (float32 configs): tanh32 within 2.7e-7 plus float32
+    rounding of the input, sigmoid within a few float32 ulp."""
+    from scipy.special import expit
+
+    x = np.concatenate([np.linspace(-30, 30, 100_001), np.logspace(-30, 1.5, 5000)])
+    x = x.astype(np.float32)
+    x64 = x.astype(np.float64)
+    _, sig, tanh32, _ = _lean_activations(x)
+    t = np.tanh(x64)
+    assert (np.abs(tanh32 - t) / np.maximum(np.abs(t), 1e-38)).max() <= 2.7e-7 + 2 ** -24
+    s = expit(x64)
+    assert (np.abs(sig - s) / s).max() <= 8 * 2 ** -24
