@@ -194,14 +194,22 @@ def _forward(theta, lay, A, H, nb):
 
 
 @njit(**_PART)
-def _load(X, perms, p, start, B, nb, A, F, Y, yl):
-    """Examples ``perms[p, start + b]`` (``p < 0``: ``start + b``) into lanes ``b < B`` of the input
-    rows of ``A`` and of ``yl``; zero inputs and label 0 on padding lanes ``[B, nb)``."""
-    for b in range(B):
-        i = perms[p, start + b] if p >= 0 else start + b
+def _load(XT, perms, p, start, B, nb, A, F, Y, yl):
+    """Examples ``perms[p, start + b]`` (``p < 0``: ``start + b``, copied as contiguous rows) of the
+    feature-major ``XT (F, n)`` into lanes ``b < B`` of the input rows of ``A`` and of ``yl``; zero
+    inputs and label 0 on padding lanes ``[B, nb)``."""
+    if p >= 0:
+        for b in range(B):
+            i = perms[p, start + b]
+            for k in range(F):
+                A[k, b] = XT[k, i]
+            yl[b] = Y[i]
+    else:
         for k in range(F):
-            A[k, b] = X[i, k]
-        yl[b] = Y[i]
+            for b in range(B):
+                A[k, b] = XT[k, start + b]
+        for b in range(B):
+            yl[b] = Y[start + b]
     for k in range(F):
         for b in range(B, nb):
             A[k, b] = 0.0
@@ -389,21 +397,22 @@ def _update(theta, grad, s1, s2, t, lr, hp):
 
 
 @njit(**_JIT)
-def evaluate(theta, lay, X, Y, A, H, tm, ts, ll, yl, zout):
-    """Full-set forward: ``(loss_sum, n_correct)``; logits into ``zout (n, n_out)`` if it has rows."""
+def evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, zout):
+    """Full-set forward of ``XT (F, n)``: ``(loss_sum, n_correct)``; logits into ``zout (n, n_out)``
+    if it has rows."""
     L = lay[0]
     S = lay[1]
     F = lay[3]
     n_out = lay[3 + L]
     zo = lay[4 + 5 * L + L]
-    n = X.shape[0]
+    n = XT.shape[1]
     loss = 0.0
     correct = 0
     in_order = np.empty((0, 0), dtype=np.int64)
     for start in range(0, n, S):
         B = min(S, n - start)
         nb = (B + CH - 1) // CH * CH
-        _load(X, in_order, -1, start, B, nb, A, F, Y, yl)
+        _load(XT, in_order, -1, start, B, nb, A, F, Y, yl)
         _forward(theta, lay, A, H, nb)
         loss += _loss(A, H, yl, B, nb, zo, n_out, lay[2], 0.0, tm, ts, ll)
         for b in range(B):
@@ -425,9 +434,10 @@ def evaluate(theta, lay, X, Y, A, H, tm, ts, ll, yl, zout):
 
 
 @njit(**_JIT)
-def run_steps(theta, grad, s1, s2, counters, X, Y, perms, lrs, bs, g0, g1, lay, hp,
-              A, H, G, D, tm, ts, ll, yl, step_loss, Xte, Yte, epoch_out, grad_norms, snap):
-    """Optimizer steps ``g0 .. g1-1`` (global numbering); at each epoch end, evaluate.
+def run_steps(theta, grad, s1, s2, counters, XT, Y, perms, lrs, bs, g0, g1, lay, hp,
+              A, H, G, D, tm, ts, ll, yl, step_loss, XteT, Yte, epoch_out, grad_norms, snap):
+    """Optimizer steps ``g0 .. g1-1`` (global numbering); at each epoch end, evaluate. Inputs are
+    feature-major: ``XT (F, n)``, ``XteT (F, n_test)``.
 
     ``counters``: ``[optimizer step count t, running epoch loss sum]``. ``perms (k, n)``: the
     shuffles of epochs ``g0 // spe ..``. Writes ``step_loss[g - g0]`` (batch mean),
@@ -441,7 +451,7 @@ def run_steps(theta, grad, s1, s2, counters, X, Y, perms, lrs, bs, g0, g1, lay, 
     n_out = lay[3 + L]
     zo = lay[4 + 5 * L + L]
     loss_code = lay[2]
-    n = X.shape[0]
+    n = XT.shape[1]
     spe = (n + bs - 1) // bs
     e0 = g0 // spe
     P = theta.shape[0]
@@ -452,7 +462,7 @@ def run_steps(theta, grad, s1, s2, counters, X, Y, perms, lrs, bs, g0, g1, lay, 
         start = s * bs
         B = min(bs, n - start)
         nb = (B + CH - 1) // CH * CH
-        _load(X, perms, e - e0, start, B, nb, A, F, Y, yl)
+        _load(XT, perms, e - e0, start, B, nb, A, F, Y, yl)
         _forward(theta, lay, A, H, nb)
         loss = _loss(A, D, yl, B, nb, zo, n_out, loss_code, 1.0 / B, tm, ts, ll)
         for i in range(P):
@@ -467,12 +477,12 @@ def run_steps(theta, grad, s1, s2, counters, X, Y, perms, lrs, bs, g0, g1, lay, 
             out = epoch_out[e - e0]
             out[0] = counters[1] / n
             counters[1] = 0.0
-            tr_loss, tr_ok = evaluate(theta, lay, X, Y, A, H, tm, ts, ll, yl, no_logits)
-            te_loss, te_ok = evaluate(theta, lay, Xte, Yte, A, H, tm, ts, ll, yl, no_logits)
+            tr_loss, tr_ok = evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, no_logits)
+            te_loss, te_ok = evaluate(theta, lay, XteT, Yte, A, H, tm, ts, ll, yl, no_logits)
             out[1] = tr_loss / n
             out[2] = tr_ok / n
-            out[3] = te_loss / Xte.shape[0]
-            out[4] = te_ok / Xte.shape[0]
+            out[3] = te_loss / XteT.shape[1]
+            out[4] = te_ok / XteT.shape[1]
             if snap.shape[0] > 0:
                 for i in range(P):
                     snap[e - e0, 0, i] = theta[i]

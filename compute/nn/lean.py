@@ -81,8 +81,8 @@ class LeanLayout:
         sizes = (model.head.in_features if not hidden else model.layers[0].in_features, *hidden,
                  model.head.out_features)
         L = len(sizes) - 1
-        # Lanes: the batch padded to the kernels' 16-lane chunks, at least 64 for evaluation.
-        S = (max(64, batch_size) + K.CH - 1) // K.CH * K.CH
+        # Lanes: the batch padded to the kernels' 16-lane chunks, at least 256 for evaluation.
+        S = (max(256, batch_size) + K.CH - 1) // K.CH * K.CH
         w_off, b_off, off = [], [], 0
         for i in range(L):
             w_off.append(off)
@@ -187,6 +187,7 @@ class LeanRun:
         self.X = np.array(data.X_train, dtype=dt)
         self.Y = np.array(data.y_train, dtype=np.int64)  # writable: one kernel signature
         self.Xte = np.array(data.X_test, dtype=dt)
+        self.XT, self.XteT = np.ascontiguousarray(self.X.T), np.ascontiguousarray(self.Xte.T)
         self.Yte = np.array(data.y_test, dtype=np.int64)
         self.spe = steps_per_epoch(self.X.shape[0], config.batch_size)
         self.total_steps = config.epochs * self.spe
@@ -204,11 +205,11 @@ class LeanRun:
     def evaluate(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...],
              theta: np.ndarray | None = None):
         """At ``theta`` (default: the current weights)."""
-        X = np.array(X, dtype=self.layout.dtype)
-        z = np.zeros((X.shape[0], self.layout.sizes[-1]))
+        XT = np.ascontiguousarray(np.asarray(X, dtype=self.layout.dtype).T)
+        z = np.zeros((XT.shape[1], self.layout.sizes[-1]))
         A, H, _, _, tm, ts, ll, yl = bufs
         theta = self.theta if theta is None else np.asarray(theta, self.layout.dtype)
-        loss, ok = K.evaluate(theta, self.layout.lay, X, y, A, H, tm, ts, ll, yl, z)
+        loss, ok = K.evaluate(theta, self.layout.lay, XT, y, A, H, tm, ts, ll, yl, z)
         return z, loss, ok
 
 
@@ -225,8 +226,8 @@ def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...],
     grad_norms = np.empty(g1 - g0)
     epoch_out = np.full((perms.shape[0], 5), np.nan)
     snap = np.empty((perms.shape[0] if snapshots else 0, 2, run.layout.n_params))
-    K.run_steps(run.theta, run.grad, run.s1, run.s2, run.counters, run.X, run.Y, perms, run.lrs,
-                run.config.batch_size, g0, g1, run.layout.lay, run.hp, *bufs, step_loss, run.Xte,
+    K.run_steps(run.theta, run.grad, run.s1, run.s2, run.counters, run.XT, run.Y, perms, run.lrs,
+                run.config.batch_size, g0, g1, run.layout.lay, run.hp, *bufs, step_loss, run.XteT,
                 run.Yte, epoch_out, grad_norms, snap)
     return step_loss, epoch_out, grad_norms, snap
 
