@@ -7,7 +7,8 @@ averaged). Figures are training examples per second:
   (a) a plain PyTorch loop (float32, no evaluation),
   (b) ``compute.nn.train`` (auto -> the lean path; also forced to torch), with per-epoch
       full-set evaluation of train and test sets, as Playground does after every epoch,
-  (c) the lean path alone: one run through the fused numba kernel (float64, per-epoch eval);
+  (c) the lean path alone: one run through the fused numba kernel (the config's float32, as
+      torch's default; per-epoch eval);
       30 runs through it one after another on ``--threads`` threads (the kernel alone, and
       ``train_many`` with setup and results), per-run figure.
 

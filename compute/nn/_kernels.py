@@ -4,14 +4,17 @@ The math is torch's, written out: ``z = W a + b``; ``h = act(z)``; ``a' = h (+ a
 cross-entropy ``logsumexp(z) - z_y`` or Playground's squared error ``0.5 |tanh(z) - t|^2``
 (``t = +-1``); gradients averaged over the batch; L1 ``+ l1 sign(W)``; global-norm clipping as
 ``clip_grad_norm_``; SGD (momentum, Nesterov), Adagrad, RMSprop, Adam, AdamW exactly as the
-``torch.optim`` single-tensor implementations, in float64.
+``torch.optim`` single-tensor implementations. The arrays' dtype (float64 or float32) is the
+arithmetic's: numba compiles one specialization per dtype.
 
 Layout: a batch lives in "lanes": layer ``l``'s activations are rows ``lay[RO + l] ..`` of a
-``(sum(widths), S)`` buffer, one column (lane) per example, so every inner loop runs over
-contiguous lanes and LLVM vectorizes it (AVX2: 4 doubles). Lanes are padded to a multiple of 4 with zero inputs and zero
-loss gradient, which leaves the sums unchanged. ``tanh``/``sigmoid``/``exp`` are written as
-arithmetic (Cody-Waite reduction + Cephes' rational expm1, |err| ~ 1e-16) so they vectorize;
-``reassoc`` lets reductions over lanes vectorize (sums in a different order: rounding only).
+``(sum(widths), S)`` buffer, one column (lane) per example. The kernels work on chunks of 16
+lanes as one SIMD value (``_simd.Vec``: four AVX2 registers of float64 or two of float32), each
+unit's dot product accumulating in registers. Lanes are padded to a multiple of 16 with zero
+inputs and zero loss gradient, which leaves the sums unchanged. ``tanh``/``sigmoid``/``exp`` are
+written as vector arithmetic (Cody-Waite reduction + Cephes' rational expm1, |err| ~ 1e-16 in
+float64; float32 configs use Eigen's rational tanh, |rel err| <= 2.7e-7); ``reassoc`` lets the
+compiler reorder sums (rounding only).
 """
 
 from __future__ import annotations
@@ -22,15 +25,32 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._simd import (LANES, exp_floor, hsum, keep_nan, pow2i, splat_as, vabs, vcopysign, vfloor,
-                    vfma, vload, vload1, vmax, vmin, vstore, vstore1, where_gt)
+from ._simd import (
+    LANES,
+    exp_floor,
+    hsum,
+    keep_nan,
+    pow2i,
+    splat_as,
+    vabs,
+    vcopysign,
+    vfloor,
+    vfma,
+    vload,
+    vload1,
+    vmax,
+    vmin,
+    vstore,
+    vstore1,
+    where_gt,
+)
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}}
 # The pieces of a training step are inlined into their callers (numba IR inlining): as separate
 # functions, each call passed every array as a dozen arguments and reference-counted it.
 _PART = {**_JIT, "inline": "always"}
 
-# TANH32 / MSE32: tanh to float32 accuracy (float32 configs), everything else still float64
+# TANH32 / MSE32: tanh to float32 accuracy (float32 configs)
 LINEAR, RELU, TANH, SIGMOID, TANH32 = 0, 1, 2, 3, 4
 SGD, ADAGRAD, RMSPROP, ADAM, ADAMW = 0, 1, 2, 3, 4
 CROSS_ENTROPY, MSE, MSE32 = 0, 1, 2

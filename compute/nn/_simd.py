@@ -59,7 +59,7 @@ def _float_array(arr, ndim: int) -> bool:
 def _lanes_ptr(context, builder, aryty, ary, inds, indtys):
     """Pointer to ``ary[inds]`` as a vector pointer (no bounds or wraparound checks)."""
     a = context.make_array(aryty)(context, builder, ary)
-    idx = [context.cast(builder, v, t, types.intp) for v, t in zip(inds, indtys)]
+    idx = [context.cast(builder, v, t, types.intp) for v, t in zip(inds, indtys, strict=True)]
     p = cgutils.get_item_pointer(context, builder, aryty, a, idx, wraparound=False,
                                  boundscheck=False)
     return builder.bitcast(p, _vt(VecType(aryty.dtype)).as_pointer())

@@ -8,9 +8,9 @@ grid every ``boundary_every`` epochs and at the last), ``on_end`` once. Every ev
 ``to_dict()`` giving plain JSON-able Python values.
 
 Backends: ``torch`` (CPU or CUDA, any model) and ``lean`` (``compute.nn.lean``: fused numba
-kernels for small MLPs on the CPU, the same math in float64). ``backend="auto"`` picks lean when
-the config is eligible (an MLP with relu/tanh/sigmoid/linear, no dropout or layer norm, at most
-``LEAN_MAX_PARAMS`` parameters, on the CPU), else torch. ``should_stop()`` is polled before every
+kernels for small MLPs on the CPU, the same math in the config's dtype). ``backend="auto"`` picks
+lean when the config is eligible (an MLP with relu/tanh/sigmoid/linear, no dropout or layer norm,
+at most ``LEAN_MAX_PARAMS`` parameters, on the CPU), else torch. ``should_stop()`` is polled before every
 batch (torch) or every kernel chunk of at most ~30 ms (lean).
 
 Determinism: weights come from ``torch.Generator().manual_seed(seed)``, shuffles from

@@ -456,7 +456,7 @@ def test_lean_activations_match_numpy_to_a_few_ulp():
     x = np.concatenate([np.linspace(-40, 40, 200_001), tiny, -tiny, [0.0, 710.0, -710.0]])
     tanh, sig, tanh32, exp = _lean_activations(x)
     refs = (np.tanh(x), expit(x), np.exp(-np.abs(x)))
-    for k, (got, ref) in enumerate(zip((tanh, sig, exp), refs)):
+    for k, (got, ref) in enumerate(zip((tanh, sig, exp), refs, strict=True)):
         # relative, but for exp(y < -700) ~ 1e-304 where 0 is due
         err = np.abs(got - ref) - 8 * np.finfo(float).eps * np.abs(ref)
         assert err.max() <= 1e-300, (k, x[err.argmax()], got[err.argmax()])
