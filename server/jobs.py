@@ -58,6 +58,9 @@ CONNECT_WAIT_S = 60.0  # a queued job waits this long for a cluster that failed 
 FLUSH_EVERY_S = 2.0  # progress and events of a running job reach SQLite at least this often
 RECENT_JOBS = 64  # finished jobs kept in memory (events, weights) for fast reads and streams
 EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.1, "boundary": 0.5}  # at most one per key and interval
+# Decision boundaries sent whatever the throttle says, evenly spread over the run, so that a run
+# that trains in 0.1 s still has a boundary to replay every few epochs (~40 kB each).
+REPLAY_FRAMES = 12
 KEEPALIVE_S = 15.0
 PROGRESS_KEYS = (
     "epoch",
@@ -185,17 +188,24 @@ def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tu
     from compute.nn.config import TrainConfig
     from compute.nn.train import Callbacks, train
 
+    tc = TrainConfig.from_dict(config)
+    every = tc.boundary_every
+    stride = max(1, math.ceil(tc.epochs // every / REPLAY_FRAMES))
+
     def on_epoch(e: Any) -> None:  # epochs drawing a decision boundary are throttled apart
         due = getattr(e, "boundary_due", None)
         due = getattr(e, "boundary", None) is not None if due is None else due
-        emit("epoch", e, "boundary" if due else "epoch")
+        if due and (e.epoch // every) % stride == 0:  # a replay frame: never dropped
+            emit("epoch", e, f"frame-{e.epoch}")
+        else:
+            emit("epoch", e, "boundary" if due else "epoch")
 
     # Lazy epochs: the throttle drops most of them, and a dropped one costs only its scalars.
     callbacks = Callbacks(
         on_step=lambda e: emit("step", e), on_epoch=on_epoch, on_end=lambda r: emit.flush(),
         lazy_epochs=True,
     )
-    result = train(TrainConfig.from_dict(config), callbacks=callbacks, should_stop=should_stop)
+    result = train(tc, callbacks=callbacks, should_stop=should_stop)
     return orjson.loads(_json(result)), bytes(result.state_dict)
 
 

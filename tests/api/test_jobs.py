@@ -160,6 +160,10 @@ def test_event_stream_is_numbered_and_ends_with_the_final_status(example):
     assert last["boundary"]["kind"] == "prob" and len(last["boundary"]["z"]) == 50
     assert {"train_loss", "test_acc", "layers", "outputs"} <= set(last)
     assert any(e["event"] == "step" for e in events)
+    # The run trains in ~0.1 s, far inside the 0.5 s boundary throttle, yet its replay has a
+    # boundary every 20 epochs (200 epochs / boundary_every 10 / REPLAY_FRAMES 12 -> stride 2).
+    drawn = [e["epoch"] for e in events if e["event"] == "epoch" and e.get("boundary")]
+    assert set(range(20, 201, 20)) <= set(drawn), drawn
 
 
 def test_last_event_id_resumes_without_loss(jc, example):
