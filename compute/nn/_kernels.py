@@ -82,15 +82,21 @@ def _exp_reduced(y):
     rest, and tanh folds two fractions into one division."""
     y = y if y > -700.0 else -700.0
     kf = np.floor(y * _LOG2E + 0.5)
+    num, den = _expm1_fraction(y, kf)
+    # via int32: AVX2 converts doubles to int32 lanes, not to int64
+    return _f64_from_bits(np.int64(np.int32(kf) + 1023) << 52), num, den
+
+
+@njit(**_JIT)
+def _expm1_fraction(y, kf):
+    """``expm1(r) = num / den`` for ``r = y - kf ln2`` (Cody-Waite), on a float or a ``Vec``."""
     r = (y - kf * _LN2_HI) - kf * _LN2_LO
     rr = r * r
     px = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr
               + 9.99999999999999999910e-1)
     qx = (((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
            + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0)
-    # via int32: AVX2 converts doubles to int32 lanes, not to int64
-    s = _f64_from_bits(np.int64(np.int32(kf) + 1023) << 52)
-    return s, 2.0 * px, qx - px
+    return 2.0 * px, qx - px
 
 
 @njit(**_JIT)
@@ -108,13 +114,8 @@ def _vexp_reduced(y):
     in float32, where ``2^k`` is still a normal number)."""
     y = vmax(y, splat_as(y, exp_floor(y)))
     kf = vfloor(y * _LOG2E + 0.5)
-    r = (y - kf * _LN2_HI) - kf * _LN2_LO
-    rr = r * r
-    px = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr
-              + 9.99999999999999999910e-1)
-    qx = (((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
-           + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0)
-    return pow2i(kf), 2.0 * px, qx - px
+    num, den = _expm1_fraction(y, kf)
+    return pow2i(kf), num, den
 
 
 @njit(**_JIT)
