@@ -6,8 +6,9 @@ import { applyHide, dataTable, hiddenSet, qNumber, readQuery, sliderField, write
 import { $, C, Plotly, fetcher, hookCopyLink, layout, numExact as num, onPlotClick } from "./lab-common.js";
 
 const S = { w_ols: [2, 0.8], rho: 0.5, r: 1, sigma: 1, n: 50, n_samples: 100, n_features: 20, n_informative: 5, path_rho: 0.5, noise: 1, path_seed: 0 };
+// [low, high, low excluded]: the API's bounds (r > 0), so that any value a link carries comes back
 const LIM = {
-  rho: [-0.95, 0.95], r: [0.01, 10], sigma: [0.05, 10], n: [10, 200], n_samples: [20, 200], n_features: [2, 30],
+  rho: [-0.95, 0.95], r: [0, 10, true], sigma: [0.05, 10], n: [10, 200], n_samples: [20, 200], n_features: [2, 30],
   n_informative: [1, 30], path_rho: [0, 0.95], noise: [0, 10], path_seed: [0, 2 ** 31 - 1],
 };
 const INTS = new Set(["n", "n_samples", "n_features", "n_informative", "path_seed"]);
@@ -25,9 +26,9 @@ function readState() {
   const q = readQuery();
   const w = (q.get("w_ols") || "").split(",").map(Number);
   if (w.length === 2 && w.every((v) => Number.isFinite(v) && Math.abs(v) <= 5)) S.w_ols = w;
-  for (const [k, [lo, hi]] of Object.entries(LIM)) {
+  for (const [k, [lo, hi, open]] of Object.entries(LIM)) {
     const v = qNumber(q, k, S[k]);
-    if (v >= lo && v <= hi && (!INTS.has(k) || Number.isInteger(v))) S[k] = v;
+    if ((open ? v > lo : v >= lo) && v <= hi && (!INTS.has(k) || Number.isInteger(v))) S[k] = v;
   }
 }
 

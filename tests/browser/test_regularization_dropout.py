@@ -30,6 +30,15 @@ def test_regularization_radius_moves_the_ball_and_l1_lands_on_an_axis(page, serv
     page.watch.errors[:] = [e for e in page.watch.errors if "ERR_ABORTED" not in e]
 
 
+def test_a_link_keeps_a_radius_below_the_slider(page, server_url):
+    """r only has to be > 0 (the API's bound): a link with a tiny radius opens on that radius."""
+    ready(page, server_url + "/labs/regularization?r=0.004")
+    page.wait_for_function("() => Math.abs(Math.max(...document.getElementById('geo').data[3].x) - 0.004) < 1e-12")
+    assert page.locator("input[name=r]").input_value() == "0.004"
+    ready(page, server_url + "/labs/regularization?r=0")  # out of bounds: the default stays
+    page.wait_for_function("() => Math.abs(Math.max(...document.getElementById('geo').data[3].x) - 1) < 1e-9")
+
+
 def test_dropout_p_zero_collapses_the_ensemble(page, server_url):
     ready(page, server_url + "/labs/dropout?p=0.3&width=16&depth=1&steps=100&n_samples=50")
     std_max = "() => Math.max(...document.getElementById('std').data[0].y)"
