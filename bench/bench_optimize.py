@@ -281,11 +281,13 @@ def fair_race(repeat: int, n_lrs: int = 13, steps: int = 500) -> list[dict]:
     ]
     for r in rows:
         r["x"] = rows[1]["s"] / r["s"]
+        r["steps"] = steps
     return rows
 
 
 def print_fair(rows: list[dict]) -> None:
-    print("\n## Fair race: tuning grid, 4 optimizers x 13 lrs x 1 start x 500 steps, rosenbrock\n")
+    steps = rows[0]["steps"]
+    print(f"\n## Fair race: tuning grid, 4 optimizers x 13 lrs x 1 start x {steps} steps, rosenbrock\n")
     print("| implementation | time | speed-up vs one optimize() per setting |\n|---|---:|---:|")
     for r in rows:
         print(f"| {r['impl']} | {_fmt_s(r['s'])} | {r['x']:.2g}x |")
@@ -328,7 +330,7 @@ def run(
         "bulk": bulk(repeat if not quick else 1, 64, n_steps, 2 if not quick else 1),
         "crossover": crossover(repeat, 100 if quick else 500),
     }
-    res["fair"] = fair_race(repeat)
+    res["fair"] = fair_race(repeat, steps=100 if quick else 500)
     if with_compile:
         res["compile"] = compile_times()
 
@@ -369,7 +371,7 @@ if __name__ == "__main__":
     args = ap.parse_args()
     if args.fair:
         optim.warmup()
-        print_fair(fair_race(3 if args.quick else 7))
+        print_fair(fair_race(3, steps=100) if args.quick else fair_race(7))
     elif args.no_app:
         run(quick=args.quick, with_compile=not args.no_compile)
     else:
