@@ -21,6 +21,14 @@ class ComputeError(ValueError):
         self.message = message
 
 
+def field_error(e: ValueError, fields, default: str) -> ComputeError:
+    """A compute ``ValueError`` as a 422 on the field it is about: compute's messages start with
+    the parameter's name (``"rho must be in (-1, 1); got 2"``, ``"schedules[2] ..."``); when that
+    word is not one of ``fields`` (a request's field names), on ``default``."""
+    word = str(e).split(" ", 1)[0].split("[", 1)[0]
+    return ComputeError(word if word in fields else default, str(e))
+
+
 def _validation_body(errors: list[dict]) -> dict:
     detail = []
     for e in errors:

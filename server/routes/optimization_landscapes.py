@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from compute import landscapes
 
 from ..encoding import ORJSONResponse
-from ..errors import ComputeError
+from ..errors import field_error
 from ..schemas.optimization_landscapes import (
     LandscapeRequest,
     LandscapeResponse,
@@ -18,19 +18,13 @@ from ..schemas.optimization_landscapes import (
 router = APIRouter(prefix="/api/v1/optimization", tags=["optimization"])
 
 
-def _field(e: ValueError, fields: dict, default: str) -> str:
-    """compute.landscapes' messages start with the parameter's name: that is the field."""
-    word = str(e).split(" ", 1)[0]
-    return word if word in fields else default
-
-
 @router.post("/landscape", response_model=LandscapeResponse)
 def landscape(req: LandscapeRequest) -> ORJSONResponse:
     """Train a model θ₀ → θ*, then its loss on a 2-D slice, on the line θ₀ → θ*, with the path projected."""
     try:
         r = landscapes.landscape(**req.model_dump())
     except ValueError as e:
-        raise ComputeError(_field(e, LandscapeRequest.model_fields, "model"), str(e)) from e
+        raise field_error(e, LandscapeRequest.model_fields, "model") from e
     out = {k: getattr(r, k) for k in ("model", "n_params", "alphas", "betas", "z", "line_t", "line_loss", "perm_t",
                                       "perm_loss", "perm_units", "train_loss", "accuracy", "nonconvex_fraction",
                                       "line_nonconvex_fraction", "diverged_at", "theta0", "theta_star", "d1", "d2")}  # fmt: skip
@@ -47,7 +41,7 @@ def saddle(req: SaddleRequest) -> ORJSONResponse:
     try:
         r = landscapes.saddle(**req.model_dump())
     except ValueError as e:
-        raise ComputeError(_field(e, SaddleRequest.model_fields, "lr"), str(e)) from e
+        raise field_error(e, SaddleRequest.model_fields, "lr") from e
     runs = [vars(run) for run in r.runs]
     return ORJSONResponse({"runs": runs, "grid": r.grid, "z": r.z, "predicted_escape_gd": r.predicted_escape_gd,
                            "growth_gd": r.growth_gd, "growth_momentum": r.growth_momentum,

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from compute import dropout_lab, regularization
 
 from ..encoding import ORJSONResponse
-from ..errors import ComputeError
+from ..errors import field_error
 from ..schemas.optimization_regularization import (
     DropoutRequest,
     DropoutResponse,
@@ -30,7 +30,7 @@ def regularization_geometry(req: RegularizationRequest) -> ORJSONResponse:
     try:
         g = regularization.geometry(**req.model_dump())
     except ValueError as e:
-        raise ComputeError("rho" if "rho" in str(e) else "r", str(e)) from e
+        raise field_error(e, RegularizationRequest.model_fields, "r") from e
     return ORJSONResponse(asdict(g))  # orjson writes a non-finite tau or b as null
 
 
@@ -40,7 +40,7 @@ def regularization_path(req: RegularizationPathRequest) -> ORJSONResponse:
     try:
         p = regularization.paths(**req.model_dump())
     except ValueError as e:
-        raise ComputeError("n_informative" if "n_informative" in str(e) else "n_samples", str(e)) from e
+        raise field_error(e, RegularizationPathRequest.model_fields, "n_informative") from e
     return ORJSONResponse(asdict(p))
 
 
@@ -51,5 +51,5 @@ def dropout(req: DropoutRequest) -> ORJSONResponse:
     try:
         r = dropout_lab.dropout_run(**req.model_dump())
     except ValueError as e:
-        raise ComputeError("p", str(e)) from e
+        raise field_error(e, DropoutRequest.model_fields, "p") from e
     return ORJSONResponse(asdict(r))

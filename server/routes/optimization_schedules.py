@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from compute import lr_lab
 
 from ..encoding import ORJSONResponse
-from ..errors import ComputeError
+from ..errors import field_error
 from ..schemas.optimization_schedules import LRSchedulesRequest, LRSchedulesResponse
 
 router = APIRouter(prefix="/api/v1/optimization", tags=["optimization"])
@@ -34,8 +34,7 @@ def lr_schedules(req: LRSchedulesRequest) -> ORJSONResponse:
     try:
         r = lr_lab.compare_schedules(**body)
     except ValueError as e:
-        field = str(e).split()[0].split("[")[0]
-        raise ComputeError(field if field in body else "schedules", str(e)) from e
+        raise field_error(e, body, "schedules") from e
     return ORJSONResponse({"runs": [_run_out(x) for x in r.runs], "steps_per_epoch": r.steps_per_epoch,
                            "total_steps": r.total_steps, "epochs": r.epochs, "epoch_steps": r.epoch_steps,
                            "n_train": r.n_train, "n_test": r.n_test, "n_params": r.n_params,
