@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from compute.nn.models import SeededDropout
 from compute.nn.train import torch_threads
 
 ACTIVATIONS = ("relu", "tanh")
@@ -44,22 +45,12 @@ def make_data(n_points: int = 40, gap: float = 3.0, noise: float = 0.1, seed: in
     return x, target(x) + noise * rng.standard_normal(n_points)
 
 
-class ThinningDropout(nn.Module):
+class ThinningDropout(SeededDropout):
     """Inverted dropout from a seeded generator. On a (T, G, width) input the mask has shape
     (T, 1, width): one thinned network per pass t, shared by all G inputs of that pass."""
 
-    def __init__(self, p: float):
-        super().__init__()
-        self.p = float(p)
-        self.generator: torch.Generator | None = None
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
-            return h
-        keep = 1.0 - self.p
-        shape = (*h.shape[:-2], 1, h.shape[-1]) if h.dim() >= 3 else h.shape
-        mask = torch.rand(shape, generator=self.generator, dtype=h.dtype) < keep
-        return h * mask / keep
+    def mask_shape(self, x: torch.Tensor) -> tuple[int, ...]:
+        return (*x.shape[:-2], 1, x.shape[-1]) if x.dim() >= 3 else tuple(x.shape)
 
 
 def build_mlp(width: int, depth: int, activation: str, p: float, seed: int, *, dropout: bool = True) -> nn.Sequential:

@@ -67,11 +67,16 @@ class SeededDropout(nn.Module):
         self.p = float(p)
         self.generator: torch.Generator | None = None
 
+    def mask_shape(self, x: torch.Tensor) -> tuple[int, ...]:
+        """One keep/drop draw per element (a subclass may share draws across a dimension)."""
+        return tuple(x.shape)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
         keep = 1.0 - self.p
-        mask = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype) < keep
+        mask = torch.rand(self.mask_shape(x), generator=self.generator, device=x.device,
+                          dtype=x.dtype) < keep
         return x * mask / keep
 
     def extra_repr(self) -> str:
