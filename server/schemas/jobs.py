@@ -8,10 +8,12 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from . import schedules
 from .common import Strict
+from .schedules import with_defaults
 
 MAX_SEED = 2**31 - 1
-MAX_STEPS = 2_000_000
+MAX_STEPS = 2_000_000  # compute.nn's bound on epochs × steps per epoch
 
 DatasetName = Literal["moons", "circles", "spirals", "xor", "blobs", "digits"]
 ModelKind = Literal["mlp", "cnn"]
@@ -223,45 +225,20 @@ OPTIMIZER_MODELS: dict[str, type[BaseModel]] = {
 
 # -- schedules -----------------------------------------------------------------------------------
 
-StepCount = Annotated[int, Field(ge=1, le=MAX_STEPS)]
-Decay = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-EtaMin = Annotated[
-    float, Field(ge=0.0, le=10.0, allow_inf_nan=False, description="final learning rate")
-]
-
-
-class TrainConstant(Strict):
-    name: Literal["constant"]
-
-
-class TrainStep(Strict):
-    name: Literal["step"]
-    step_size: StepCount = Field(100, description="steps per decay")
-    gamma: Decay = Field(0.5, description="decay factor")
-
-
-class TrainExponential(Strict):
-    name: Literal["exponential"]
-    gamma: Decay = Field(0.999, description="decay per step")
-
-
-class TrainCosine(Strict):
-    name: Literal["cosine"]
-    eta_min: EtaMin = 0.0
-
-
-class TrainWarmupCosine(Strict):
-    name: Literal["warmup_cosine"]
-    warmup_steps: int = Field(100, ge=0, le=MAX_STEPS)
-    eta_min: EtaMin = 0.0
-
-
-class TrainOneCycle(Strict):
-    name: Literal["onecycle"]
-    pct_start: float = Field(0.3, ge=0.01, le=0.99, allow_inf_nan=False)
-    div_factor: float = Field(25.0, ge=1.0, le=1e4, allow_inf_nan=False)
-    final_div_factor: float = Field(1e4, ge=1.0, le=1e6, allow_inf_nan=False)
-
+# compute.nn's defaults (nn.config.SCHEDULES); fields and bounds are schedules.py's, which every
+# compute path accepts: step counts up to schedules.MAX_STEPS (compute.nn would take MAX_STEPS),
+# gamma > 0 (compute.nn would take 0).
+TrainConstant = with_defaults(schedules.Constant, "TrainConstant", __name__)
+TrainStep = with_defaults(schedules.StepLR, "TrainStep", __name__, step_size=100, gamma=0.5)
+TrainExponential = with_defaults(schedules.Exponential, "TrainExponential", __name__, gamma=0.999)
+TrainCosine = with_defaults(schedules.Cosine, "TrainCosine", __name__, eta_min=0.0)
+TrainWarmupCosine = with_defaults(
+    schedules.WarmupCosine, "TrainWarmupCosine", __name__, warmup_steps=100, eta_min=0.0
+)
+TrainOneCycle = with_defaults(
+    schedules.OneCycle, "TrainOneCycle", __name__, pct_start=0.3, div_factor=25.0,
+    final_div_factor=1e4,
+)  # fmt: skip
 
 Schedule = Annotated[
     Annotated[TrainConstant, Tag("constant")]

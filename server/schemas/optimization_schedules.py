@@ -9,7 +9,9 @@ from pydantic import Field
 
 from compute import lr_lab
 
+from . import schedules
 from .common import Strict
+from .schedules import with_defaults
 
 # = compute.lr_lab.SCHEDULES / DATASETS / OPTIMIZERS / ACTIVATIONS (a test keeps them in sync)
 ScheduleName = Literal["constant", "step", "exponential", "cosine", "warmup_cosine", "onecycle"]
@@ -18,48 +20,16 @@ OptimizerName = Literal["sgd", "adam"]
 Activation = Literal["tanh", "relu"]
 Status = Literal["trained", "stalled", "unstable", "diverged"]
 
-StepCount = Annotated[int, Field(ge=1, le=100_000)]
-Gamma = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-EtaMin = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="the lowest lr, reached at the last step")]
 D = lr_lab.DEFAULTS
 
-
-class Constant(Strict):
-    name: Literal["constant"]
-
-
-class StepLR(Strict):
-    name: Literal["step"]
-    step_size: StepCount = Field(D["step"]["step_size"], description="optimizer steps between decays")
-    gamma: Gamma = Field(D["step"]["gamma"], description="lr is multiplied by gamma every step_size steps")
-
-
-class Exponential(Strict):
-    name: Literal["exponential"]
-    gamma: Gamma = Field(D["exponential"]["gamma"], description="lr is multiplied by gamma every step")
-
-
-class Cosine(Strict):
-    name: Literal["cosine"]
-    eta_min: EtaMin = D["cosine"]["eta_min"]
-
-
-class WarmupCosine(Strict):
-    name: Literal["warmup_cosine"]
-    warmup_steps: Annotated[int, Field(ge=0, le=100_000)] = Field(
-        D["warmup_cosine"]["warmup_steps"], description="steps of linear warmup from 0 to lr")
-    eta_min: EtaMin = D["warmup_cosine"]["eta_min"]
-
-
-class OneCycle(Strict):
-    name: Literal["onecycle"]
-    pct_start: float = Field(D["onecycle"]["pct_start"], ge=0.01, le=0.99, allow_inf_nan=False,
-                             description="share of the steps spent rising to lr")
-    div_factor: float = Field(D["onecycle"]["div_factor"], ge=1, le=1e4, allow_inf_nan=False,
-                              description="the first lr is lr / div_factor")
-    final_div_factor: float = Field(D["onecycle"]["final_div_factor"], ge=1, le=1e6, allow_inf_nan=False,
-                                    description="the last lr is lr / (div_factor · final_div_factor)")
-
+# The six schedules, with this lab's defaults (lr_lab.DEFAULTS); fields and bounds are schedules.py's.
+# No T_max: the run anneals over all its steps (compute.nn), and the curve follows the run.
+Constant = with_defaults(schedules.Constant, "Constant", __name__)
+StepLR = with_defaults(schedules.StepLR, "StepLR", __name__, **D["step"])
+Exponential = with_defaults(schedules.Exponential, "Exponential", __name__, **D["exponential"])
+Cosine = with_defaults(schedules.Cosine, "Cosine", __name__, **D["cosine"])
+WarmupCosine = with_defaults(schedules.WarmupCosine, "WarmupCosine", __name__, **D["warmup_cosine"])
+OneCycle = with_defaults(schedules.OneCycle, "OneCycle", __name__, **D["onecycle"])
 
 Schedule = Annotated[Constant | StepLR | Exponential | Cosine | WarmupCosine | OneCycle, Field(discriminator="name")]
 SCHEDULE_MODELS = {m.model_fields["name"].annotation.__args__[0]: m for m in (Constant, StepLR, Exponential, Cosine, WarmupCosine, OneCycle)}

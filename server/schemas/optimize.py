@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from . import schedules
 from .common import FiniteFloat, Strict
+from .schedules import with_defaults
 
 FunctionName = Literal["quadratic", "rosenbrock", "beale", "himmelblau", "saddle", "booth", "rastrigin"]
 
@@ -97,44 +99,13 @@ class LBFGS(Strict):
 Optimizer = Annotated[SGD | Adagrad | RMSprop | Adam | AdamW | LBFGS, Field(discriminator="name")]
 OPTIMIZER_MODELS = {m.model_fields["name"].annotation.__args__[0]: m for m in (SGD, Adagrad, RMSprop, Adam, AdamW, LBFGS)}
 
-Steps = Annotated[int, Field(ge=1, le=10_000)]
-Gamma = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, description="multiplicative decay γ")]
-EtaMin = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False, description="final learning rate")]
-
-
-class Constant(Strict):
-    name: Literal["constant"]
-
-
-class StepLR(Strict):
-    name: Literal["step"]
-    step_size: Steps = 100
-    gamma: Gamma = 0.5
-
-
-class Exponential(Strict):
-    name: Literal["exponential"]
-    gamma: Gamma = 0.99
-
-
-class Cosine(Strict):
-    name: Literal["cosine"]
-    T_max: Steps | None = Field(None, description="half-period in steps; default: all steps")
-    eta_min: EtaMin = 0.0
-
-
-class WarmupCosine(Strict):
-    name: Literal["warmup_cosine"]
-    warmup_steps: Annotated[int, Field(ge=0, le=10_000)] = 50
-    eta_min: EtaMin = 0.0
-
-
-class OneCycle(Strict):
-    name: Literal["onecycle"]
-    pct_start: float = Field(0.3, gt=0, lt=1, allow_inf_nan=False, description="share of steps rising")
-    div_factor: float = Field(25.0, ge=1, le=1e4, allow_inf_nan=False, description="max_lr / initial lr")
-    final_div_factor: float = Field(1e4, ge=1, le=1e6, allow_inf_nan=False, description="initial lr / final lr")
-
+# The six schedules, with compute.optim's defaults; fields and bounds are schedules.py's.
+Constant = with_defaults(schedules.Constant, "Constant", __name__)
+StepLR = with_defaults(schedules.StepLR, "StepLR", __name__)
+Exponential = with_defaults(schedules.Exponential, "Exponential", __name__)
+Cosine = with_defaults(schedules.CosineTMax, "Cosine", __name__)
+WarmupCosine = with_defaults(schedules.WarmupCosine, "WarmupCosine", __name__)
+OneCycle = with_defaults(schedules.OneCycle, "OneCycle", __name__)
 
 Schedule = Annotated[Constant | StepLR | Exponential | Cosine | WarmupCosine | OneCycle, Field(discriminator="name")]
 SCHEDULE_MODELS = {m.model_fields["name"].annotation.__args__[0]: m for m in (Constant, StepLR, Exponential, Cosine, WarmupCosine, OneCycle)}

@@ -87,6 +87,8 @@ const S = {
 const FAIR_BOUNDS = { lr_min: [1e-6, 10], lr_max: [1e-6, 10], n_lrs: [2, 25] };
 const CRITERIA = { final: "final f (mean over starts)", area: "area under the loss curve (mean f over all steps)" };
 const LS_STEPS_MAX = 1000; // /optimize/line-search runs at most this many steps
+const STEPS_MAX = 10000; // a run's steps; a schedule's step counts may be larger (API), not its slider
+const STEP_COUNTS = new Set(["step_size", "T_max", "warmup_steps"]);
 
 let D = null; // the latest results, ready to draw
 let LS = null; // the latest L-BFGS line-search trace {iterations, c1, c2, ...} with {opt: index}
@@ -208,7 +210,7 @@ function readState() {
   S.xr = pair("x_range");
   S.yr = pair("y_range");
   const steps = Math.round(qNumber(q, "steps", S.steps));
-  if (steps >= 1 && steps <= 10000) S.steps = steps;
+  if (steps >= 1 && steps <= STEPS_MAX) S.steps = steps;
   for (const sc of CAT.schedules) S.schedParams[sc.name] = defaultsOf(sc.params);
   if (q.has("schedule") && SCHED[q.get("schedule")]) S.schedule = q.get("schedule");
   for (const p of SCHED[S.schedule].params) {
@@ -369,7 +371,7 @@ function renderRangeInputs() {
 }
 
 function buildStepsAndSchedule() {
-  ui.steps = sliderField({ id: "steps", name: "steps", label: "Steps", min: 1, max: 10000, integer: true, log: true, value: S.steps, control: "steps",
+  ui.steps = sliderField({ id: "steps", name: "steps", label: "Steps", min: 1, max: STEPS_MAX, integer: true, log: true, value: S.steps, control: "steps",
     description: "how many updates each optimizer makes" }, (v) => { S.steps = v; recompute(); });
   $("#steps-field").replaceChildren(ui.steps.el);
   ui.sched = selectField({
@@ -407,7 +409,7 @@ function hpControl(spec, value, onChange, idBase, control) {
     const log = !!s.log || (s.min != null && s.max != null && s.min > 0 && s.max / s.min >= 1000);
     const f = sliderField({
       id, name: s.name, label: lbl + (nullable ? " (blank: all steps)" : ""), min: s.min, max: s.max,
-      exclusive_min: s.exclusive_min, exclusive_max: s.exclusive_max, integer: s.type === "integer", log,
+      slider_max: STEP_COUNTS.has(s.name) ? STEPS_MAX : undefined, exclusive_min: s.exclusive_min, exclusive_max: s.exclusive_max, integer: s.type === "integer", log,
       step: s.type === "integer" ? 1 : s.max != null && s.max <= 1 && !log ? 0.001 : undefined,
       value: v, nullable, placeholder: nullable ? "all steps" : undefined,
       description: s.description, control,

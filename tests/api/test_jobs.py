@@ -342,6 +342,11 @@ def test_unfinished_job_has_no_weights_yet(jc):
      ["epochs", "2000000"]),
     ({"model": {"kind": "cnn"}}, ["model.kind", "digits"]),
     ({"optimizer": {"name": "sgd", "nesterov": True}}, ["nesterov", "momentum"]),
+    # schedules: the bounds every lab's compute accepts (compute.nn alone would take these)
+    ({"schedule": {"name": "step", "gamma": 0}}, ["schedule.step.gamma", "greater than 0"]),
+    ({"schedule": {"name": "warmup_cosine", "warmup_steps": 1_000_001}},
+     ["schedule.warmup_cosine.warmup_steps", "less than or equal to 1000000"]),
+    ({"schedule": {"name": "onecycle", "pct_start": 0.005}}, ["pct_start", "0.01"]),
 ])  # fmt: skip
 def test_422_names_the_field_and_bound(jc, config, words):
     r = jc.post("/api/v1/jobs", json={"config": config})
@@ -431,8 +436,12 @@ def _bounds(info) -> dict:
     for m in metadata:
         if isinstance(m, at.Ge):
             out["low"] = m.ge
+        elif isinstance(m, at.Gt):
+            out["low"], out["low_open"] = m.gt, True
         elif isinstance(m, at.Le):
             out["high"] = m.le
+        elif isinstance(m, at.Lt):
+            out["high"], out["high_open"] = m.lt, True
         elif isinstance(m, at.MinLen):
             out["min_len"] = m.min_length
         elif isinstance(m, at.MaxLen):
@@ -440,7 +449,8 @@ def _bounds(info) -> dict:
     return out
 
 
-def _check(model, params: dict, skip: tuple[str, ...]) -> None:
+def _check(model, params: dict, skip: tuple[str, ...], within: bool = False) -> None:
+    """Fields, defaults and bounds equal compute's; ``within``: bounds inside compute's instead."""
     fields = {k: v for k, v in model.model_fields.items() if k not in skip}
     assert set(fields) == set(params), model.__name__
     for name, p in params.items():
@@ -453,7 +463,13 @@ def _check(model, params: dict, skip: tuple[str, ...]) -> None:
         }
         if p.kind in ("choice", "bool"):
             expect = {}
-        assert _bounds(info) == expect, (model.__name__, name)
+        got = _bounds(info)
+        if within:
+            assert {k for k in got if not k.endswith("_open")} == set(expect), (model.__name__, name)
+            assert got.get("low", 0) >= expect.get("low", 0), (model.__name__, name, got)
+            assert got.get("high", 0) <= expect.get("high", 0), (model.__name__, name, got)
+        else:
+            assert got == expect, (model.__name__, name)
         if p.kind == "choice":
             assert _literal(info.annotation) == list(p.choices), (model.__name__, name)
 
@@ -482,7 +498,9 @@ def test_schema_mirrors_the_compute_registries():
     for name, params in C.OPTIMIZERS.items():
         _check(S.OPTIMIZER_MODELS[name], params, ("name",))
     for name, params in C.SCHEDULES.items():
-        _check(S.SCHEDULE_MODELS[name], params, ("name",))
+        # server/schemas/schedules.py's bounds, which every lab's compute accepts: inside compute.nn's
+        # (test_optimization_schedules checks they are the tightest of compute.nn's and compute.optim's)
+        _check(S.SCHEDULE_MODELS[name], params, ("name",), within=True)
     _check(S.JobConfig, C.FIELDS, ("dataset", "model", "optimizer", "schedule"))
     assert S.MAX_STEPS == C.MAX_STEPS and S.MAX_SEED == D.MAX_SEED
     # The example is valid for both.

@@ -1,14 +1,20 @@
 """The learning-rate-schedules API through the ASGI app: curves equal torch's schedulers, runs are
-reproducible, a too-high lr diverges as data (200, nulls allowed), and 422s name the field."""
+reproducible, a too-high lr diverges as data (200, nulls allowed), and 422s name the field. Also
+the one definition of the schedules (server/schemas/schedules.py) that this lab, the
+gradient-descent lab and training jobs share: same bounds, each the tightest compute accepts."""
 
 import json
-from typing import get_args
+import math
+from typing import Annotated, get_args, get_origin
 
+import annotated_types as at
 import numpy as np
 import pytest
 import torch
 
-from compute import lr_lab
+from compute import lr_lab, optim
+from compute.nn import config as nn_config
+from server.schemas import jobs, optimize, schedules
 from server.schemas import optimization_schedules as sch
 
 URL = "/api/v1/optimization/lr-schedules"
@@ -25,6 +31,133 @@ def test_choices_follow_the_compute_registries():
         assert set(model.model_fields) - {"name"} == set(lr_lab.SCHEDULE_PARAMS[name])
         defaults = {k: f.default for k, f in model.model_fields.items() if k != "name"}
         assert defaults == lr_lab.DEFAULTS.get(name, {})
+
+
+# -- one definition of the schedules for the three labs that take one -----------------------------
+
+# lab -> its schedule models, and the compute paths its schedules go to
+LABS = {
+    "gradient-descent": (optimize.SCHEDULE_MODELS, ("optim",)),
+    "lr-schedules": (sch.SCHEDULE_MODELS, ("optim", "nn")),
+    "jobs": (jobs.SCHEDULE_MODELS, ("nn",)),
+}
+
+
+def _constraint(info) -> tuple:
+    """A field's type and bounds, without its default or description."""
+    return info.annotation, tuple(info.metadata)
+
+
+def _interval(info) -> tuple[float, bool, float, bool]:
+    """(low, low open, high, high open) of a number field (the number inside an Optional)."""
+    metadata = list(info.metadata)
+    for arg in get_args(info.annotation):  # Annotated[int, Field(...)] | None
+        for m in getattr(arg, "__metadata__", ()):
+            metadata.extend(getattr(m, "metadata", [m]))
+    lo, lo_open, hi, hi_open = -math.inf, False, math.inf, False
+    for m in metadata:
+        if isinstance(m, at.Ge | at.Gt):
+            lo, lo_open = (m.ge, False) if isinstance(m, at.Ge) else (m.gt, True)
+        elif isinstance(m, at.Le | at.Lt):
+            hi, hi_open = (m.le, False) if isinstance(m, at.Le) else (m.lt, True)
+    return lo, lo_open, hi, hi_open
+
+
+def _is_int(ann) -> bool:
+    """int, Annotated[int, ...] or an Optional of one."""
+    if get_origin(ann) is Annotated:
+        return _is_int(get_args(ann)[0])
+    return ann is int or any(_is_int(a) for a in get_args(ann))
+
+
+def _compute_intervals(name: str, field: str, paths: tuple[str, ...]) -> list[tuple[float, bool, float, bool]]:
+    out = []
+    if "optim" in paths:
+        p = optim.SCHEDULES[name].params[field]
+        out.append((p.lo, p.lo_open, p.hi, p.hi_open))
+    if "nn" in paths and field in nn_config.SCHEDULES[name]:
+        p = nn_config.SCHEDULES[name][field]
+        out.append((p.low, False, p.high, False))
+    return out
+
+
+def _tightest(intervals):
+    lo, lo_open = max((i[0], i[1]) for i in intervals)
+    hi, hi_open = min((i[2], not i[3]) for i in intervals)
+    return lo, lo_open, hi, not hi_open
+
+
+def _accepted_by(paths: tuple[str, ...], name: str, params: dict) -> None:
+    """Raises ValueError if one of the compute paths refuses these schedule parameters."""
+    if "optim" in paths:
+        optim.lr_schedule(name, 0.1, 10, **params)
+    if "nn" in paths:
+        nn_config.validate_schedule({"name": name, **params})
+
+
+def test_every_lab_only_sets_defaults_on_the_one_definition():
+    for lab, (models, _) in LABS.items():
+        assert list(models) == list(schedules.BASES), lab
+        for name, model in models.items():
+            base = schedules.CosineTMax if (lab, name) == ("gradient-descent", "cosine") else schedules.BASES[name]
+            assert issubclass(model, base) and model.__bases__ == (base,), (lab, name)
+            assert list(model.model_fields) == list(base.model_fields), (lab, name)
+            for field, info in model.model_fields.items():
+                b = base.model_fields[field]
+                assert _constraint(info) == _constraint(b), (lab, name, field)
+                assert info.description == b.description, (lab, name, field)
+    # T_max only where compute takes it: compute.optim's cosine, the gradient-descent lab
+    assert "T_max" in optim.SCHEDULES["cosine"].params and "T_max" not in nn_config.SCHEDULES["cosine"]
+    assert "T_max" not in lr_lab.SCHEDULE_PARAMS["cosine"]
+
+
+def test_the_three_labs_share_each_fields_bounds():
+    # one type and bound per field name, whatever the lab and the schedule (step's and
+    # exponential's gamma, cosine's and warmup_cosine's eta_min): they cannot drift apart again
+    seen: dict[str, dict[tuple[str, str], tuple]] = {}
+    for lab, (models, _) in LABS.items():
+        for name, model in models.items():
+            for field, info in model.model_fields.items():
+                if field != "name":
+                    seen.setdefault(field, {})[(lab, name)] = _constraint(info)
+    assert set(seen) == {"step_size", "gamma", "T_max", "eta_min", "warmup_steps", "pct_start",
+                         "div_factor", "final_div_factor"}
+    for field, by_model in seen.items():
+        assert len(set(by_model.values())) == 1, (field, by_model)
+    # each lab's fields and defaults are its compute's
+    for name, model in optimize.SCHEDULE_MODELS.items():
+        spec = optim.SCHEDULES[name].params
+        assert {k: f.default for k, f in model.model_fields.items() if k != "name"} == {k: p.default for k, p in spec.items()}
+    for name, model in jobs.SCHEDULE_MODELS.items():
+        spec = nn_config.SCHEDULES[name]
+        assert {k: f.default for k, f in model.model_fields.items() if k != "name"} == {k: p.default for k, p in spec.items()}
+
+
+def test_bounds_are_the_tightest_that_every_compute_path_accepts():
+    assert schedules.MAX_STEPS == min(optim.MAX_STEPS, nn_config.MAX_STEPS)
+    # per field, the compute paths of every lab that takes it
+    paths: dict[tuple[str, str], set[str]] = {}
+    for models, lab_paths in LABS.values():
+        for name, model in models.items():
+            for field in model.model_fields:
+                if field != "name":
+                    paths.setdefault((name, field), set()).update(lab_paths)
+    for (name, field), ps in paths.items():
+        want = _tightest(_compute_intervals(name, field, tuple(ps)))
+        for lab, (models, lab_paths) in LABS.items():
+            if field not in models[name].model_fields:
+                continue
+            info = models[name].model_fields[field]
+            got = _interval(info)
+            assert got == want, (lab, name, field, got, want)
+            # the extreme values the schema admits: every compute path of this lab takes them
+            lo, lo_open, hi, hi_open = got
+            integer = _is_int(info.annotation)
+            step = 1 if integer else 1e-9
+            for v in (lo + step if lo_open else lo, hi - step if hi_open else hi):
+                _accepted_by(lab_paths, name, {field: int(v) if integer else v})
+            if info.default is not None:  # the lab's default is inside the bound
+                models[name].model_validate({"name": name, field: info.default})
 
 
 def test_default_request_runs_all_six(client):
@@ -92,6 +225,9 @@ def test_too_high_lr_diverges_without_a_500(client):
     ({"schedules": [{"name": "step", "gamma": 1.5}]}, "schedules.0.step.gamma", "less than or equal to 1"),
     ({"schedules": [{"name": "exponential", "gamma": 0}]}, "schedules.0.exponential.gamma", "greater than 0"),
     ({"schedules": [{"name": "onecycle", "pct_start": 1.0}]}, "schedules.0.onecycle.pct_start", "less than or equal to 0.99"),
+    ({"schedules": [{"name": "step", "step_size": 1_000_001}]}, "schedules.0.step.step_size", "less than or equal to 1000000"),
+    ({"schedules": [{"name": "warmup_cosine", "warmup_steps": -1}]}, "schedules.0.warmup_cosine.warmup_steps", "greater than or equal to 0"),
+    ({"schedules": [{"name": "cosine", "eta_min": 10.5}]}, "schedules.0.cosine.eta_min", "less than or equal to 10"),
     ({"schedules": [{"name": "cosine", "T_max": 10}]}, "schedules.0.cosine.T_max", "Extra inputs"),
     ({"schedules": [{"name": "cyclic"}]}, "schedules.0", "does not match"),
     ({"hidden": [64]}, "hidden.0", "less than or equal to 32"),

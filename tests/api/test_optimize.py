@@ -105,6 +105,11 @@ def test_expression_endpoint_typesets_the_gradient(client):
         ({"function": {"expression": "__import__('os').system('id')"}}, "expression", ""),
         ({"function": {"expression": "9**9**9**9"}}, "expression", ""),
         ({"schedule": {"name": "step", "gamma": 2}}, "gamma", "1"),
+        ({"schedule": {"name": "step", "step_size": 1_000_001}}, "step_size", "less than or equal to 1000000"),
+        ({"schedule": {"name": "cosine", "T_max": 0}}, "T_max", "greater than or equal to 1"),
+        ({"schedule": {"name": "warmup_cosine", "warmup_steps": -1}}, "warmup_steps", "greater than or equal to 0"),
+        # compute.optim would take it, compute.nn (the other labs) would not: one bound for all three
+        ({"schedule": {"name": "onecycle", "pct_start": 0.005}}, "pct_start", "greater than or equal to 0.01"),
     ],
 )
 def test_bad_input_is_422_naming_the_field(client, body, field, words):
@@ -114,6 +119,17 @@ def test_bad_input_is_422_naming_the_field(client, body, field, words):
     assert r.status_code == 422, r.text
     msg = r.json()["message"]
     assert field in msg and words in msg, msg
+
+
+def test_schedule_bounds_reach_what_compute_accepts(client):
+    # A step count past the run's length is a schedule that has not finished: compute takes it.
+    base = {"function": {"name": "booth"}, "optimizers": [{"name": "sgd", "lr": 0.01}],
+            "starts": [[0.0, 0.0]], "steps": 20}
+    for schedule in ({"name": "step", "step_size": 1_000_000}, {"name": "cosine", "T_max": 1_000_000},
+                     {"name": "warmup_cosine", "warmup_steps": 1_000_000},
+                     {"name": "onecycle", "pct_start": 0.99}):
+        r = post(client, "/api/v1/optimize", base | {"schedule": schedule})
+        assert r.status_code == 200, (schedule, r.text)
 
 
 def test_non_finite_start_is_422(client):
