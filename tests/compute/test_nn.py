@@ -301,6 +301,23 @@ def test_lean_path_equals_torch_path_in_float64(case):
     assert n.history["test_acc"] == t.history["test_acc"]
 
 
+@pytest.mark.parametrize("case", sorted(LEAN_CASES))
+def test_lean_path_in_float32_follows_torch_in_float32(case):
+    """Float32 configs train in float32 on the lean kernels (tanh to 2.7e-7): after a few epochs
+    the weights agree with torch's float32 run to float32 rounding grown over the steps."""
+    over = {"dtype": "float32", "epochs": 2, **LEAN_CASES[case]}
+    t = train(cfg(backend="torch", **over))
+    n = train(cfg(backend="lean", **over))
+    assert t.steps == n.steps > 0
+    wt, wn = weights(t), weights(n)
+    for k in wt:
+        assert wt[k].dtype == wn[k].dtype == torch.float32
+        scale = max(1.0, float(wt[k].abs().max()))
+        np.testing.assert_allclose(wn[k].numpy(), wt[k].numpy(), rtol=0, atol=1e-5 * scale,
+                                   err_msg=k)  # seen: <= 1e-6
+    np.testing.assert_allclose(n.history["loss"], t.history["loss"], rtol=1e-6)  # seen: 1e-7
+
+
 def test_train_many_equals_train_on_threads():
     """Several runs on two threads (lean kernels release the GIL) give exactly train()'s numbers,
     in order, whatever their shapes, optimizers or backends."""
