@@ -106,7 +106,7 @@ RUN pip install --quiet --no-index --no-deps --no-build-isolation -e /app \
 USER 10001:10001
 # The numba kernels compiled now, into the image's cache (the app's user may add to it), so a
 # container answers in seconds rather than after a minute of JIT compiling on each start.
-RUN python -c "from compute import optim; optim.warmup()" \
+RUN python -c "from compute import nn, optim; optim.warmup(); nn.warmup()" \
  || echo "numba warm-up failed: kernels will compile when the app starts"
 ENV MATHLENS_HOST=0.0.0.0 \
     MATHLENS_PORT=8000

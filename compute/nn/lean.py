@@ -233,13 +233,16 @@ def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...],
 
 
 def warmup() -> None:
-    """Compile (or load from numba's on-disk cache) every lean kernel: call once per worker.
+    """Compile (or load from numba's on-disk cache) every lean kernel, in both dtypes (float32:
+    the default config; float64: e.g. the lr-schedules lab): call once per process.
 
-    A fresh compile takes several CPU-seconds; cached, well under one.
+    A fresh compile takes ~15 CPU-seconds per dtype; cached, about a second.
     """
     from .train import train
 
-    c = TrainConfig.from_dict({"dataset": {"name": "xor", "n_samples": 40}, "model": {"hidden": [4]},
-                               "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1,
-                               "batch_size": 8, "device": "cpu", "backend": "lean"})
-    train(c)
+    for dtype in ("float32", "float64"):
+        train(TrainConfig.from_dict({"dataset": {"name": "xor", "n_samples": 40},
+                                     "model": {"hidden": [4]},
+                                     "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1,
+                                     "batch_size": 8, "device": "cpu", "backend": "lean",
+                                     "dtype": dtype}))
