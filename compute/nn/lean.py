@@ -184,31 +184,30 @@ class LeanRun:
         self.s2 = np.zeros(P, dt)
         self.counters = np.zeros(2)  # [optimizer step count, running epoch loss sum]
         self.hp = hyperparameters(config)
-        self.X = np.array(data.X_train, dtype=dt)
+        # Inputs feature-major (F, n), as the kernels read them
+        self.XT, self.XteT = self.feature_major(data.X_train), self.feature_major(data.X_test)
         self.Y = np.array(data.y_train, dtype=np.int64)  # writable: one kernel signature
-        self.Xte = np.array(data.X_test, dtype=dt)
-        self.XT, self.XteT = np.ascontiguousarray(self.X.T), np.ascontiguousarray(self.Xte.T)
         self.Yte = np.array(data.y_test, dtype=np.int64)
-        self.spe = steps_per_epoch(self.X.shape[0], config.batch_size)
+        self.spe = steps_per_epoch(self.Y.shape[0], config.batch_size)
         self.total_steps = config.epochs * self.spe
         self.lrs = lr_schedule(config, self.total_steps)
-        self.perms = Permutations(self.X.shape[0], config.seed)
+        self.perms = Permutations(self.Y.shape[0], config.seed)
 
     def chunk_arrays(self, g0: int, g1: int) -> tuple[np.ndarray, ...]:
         return (self.perms.get(g0 // self.spe, (g1 - 1) // self.spe),)
 
-    def logits(self, X: np.ndarray, bufs: tuple[np.ndarray, ...],
-               theta: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
-        """``(z (n, n_out), loss_sum, n_correct)`` at ``theta`` (default: the current weights)."""
-        return self.evaluate(X, np.zeros(X.shape[0], dtype=np.int64), bufs, theta)
+    def feature_major(self, X: np.ndarray) -> np.ndarray:
+        """``X (n, F)`` as the kernels read inputs: ``(F, n)``, contiguous, in the run's dtype."""
+        return np.ascontiguousarray(np.asarray(X, dtype=self.layout.dtype).T)
 
-    def evaluate(self, X: np.ndarray, y: np.ndarray, bufs: tuple[np.ndarray, ...],
-             theta: np.ndarray | None = None):
-        """At ``theta`` (default: the current weights)."""
-        XT = np.ascontiguousarray(np.asarray(X, dtype=self.layout.dtype).T)
+    def logits(self, XT: np.ndarray, bufs: tuple[np.ndarray, ...],
+               theta: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
+        """``(z (n, n_out), loss_sum, n_correct)`` of feature-major inputs ``XT (F, n)`` at
+        ``theta`` (default: the current weights)."""
         z = np.zeros((XT.shape[1], self.layout.sizes[-1]))
         A, H, _, _, tm, ts, ll, yl = bufs
         theta = self.theta if theta is None else np.asarray(theta, self.layout.dtype)
+        y = np.zeros(XT.shape[1], dtype=np.int64)
         loss, ok = K.evaluate(theta, self.layout.lay, XT, y, A, H, tm, ts, ll, yl, z)
         return z, loss, ok
 

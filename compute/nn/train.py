@@ -482,6 +482,7 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
     spe, total = run.spe, run.total_steps
     names = [nm for nm, _ in weight_layers(model)]
     grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
+    grid_T = run.feature_major(grid[2]) if grid else None
     rows: list[np.ndarray] = []
     g, chunk, stopped, diverged_step = 0, spe, False, None
     t_loop = time.perf_counter()
@@ -535,9 +536,9 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
                     named = [(nm, w, gw) for nm, w, gw in zip(names, wts, grads, strict=True)]
                     boundary = None
                     if want_boundary:
-                        zg, _, _ = run.logits(grid[2], bufs, theta)
+                        zg, _, _ = run.logits(grid_T, bufs, theta)
                         boundary = boundary_payload(grid[0], grid[1], probabilities(zg, config.loss))
-                    z_te, _, _ = run.logits(run.Xte, bufs, theta)
+                    z_te, _, _ = run.logits(run.XteT, bufs, theta)
                     return {"layers": layer_stats(named, config.hist_bins),
                             "outputs": output_summary(probabilities(z_te, config.loss)),
                             "boundary": boundary}
@@ -562,7 +563,7 @@ def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_st
                  stopped: bool, diverged_step: int | None, bufs: tuple[np.ndarray, ...],
                  cb: Callbacks | None = None) -> TrainResult:
     config, data, model = run.config, run.data, run.model
-    spe, n = run.spe, run.X.shape[0]
+    spe, n = run.spe, run.Y.shape[0]
     if config.dtype == "float64":
         model = model.double()
     run.layout.load_into(model, run.theta)
@@ -572,8 +573,8 @@ def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_st
                "test_loss": rows[:, 3].tolist(), "train_acc": rows[:, 2].tolist(),
                "test_acc": rows[:, 4].tolist(),
                "lr": [float(run.lrs[(e + 1) * spe - 1]) for e in range(n_ep)]}
-    z_tr, _, _ = run.logits(run.X, bufs)
-    z_te, _, _ = run.logits(run.Xte, bufs)
+    z_tr, _, _ = run.logits(run.XT, bufs)
+    z_te, _, _ = run.logits(run.XteT, bufs)
     tr_loss, tr_acc, _ = logits_metrics(z_tr, data.y_train, config.loss)
     te_loss, te_acc, pred = logits_metrics(z_te, data.y_test, config.loss)
     result = TrainResult(
