@@ -9,8 +9,10 @@ averaged). Figures are training examples per second:
       full-set evaluation of train and test sets, as Playground does after every epoch,
   (c) the lean path alone: one run through the fused numba kernel (the config's float32, as
       torch's default; per-epoch eval);
-      30 runs through it one after another on ``--threads`` threads (the kernel alone, and
-      ``train_many`` with setup and results), per-run figure.
+      30 runs one after another on ``--threads`` threads (the single-run kernel alone);
+      30 runs as the SIMD lanes of ``compute.nn.lanes`` (groups of up to 16 runs per kernel call,
+      the groups on ``--threads`` threads: the kernel alone, and ``train_many`` with setup and
+      results), per-run figure.
 
 Targets: one run >= 1x Playground; each of 30 concurrent runs >= 0.5x. Run:
 ``python bench/bench_training.py [--repeat 3] [--threads 2] [--runs 30]``. Timings are wall
@@ -32,6 +34,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from compute.nn import TrainConfig, make_dataset, train, train_many  # noqa: E402
+from compute.nn.lanes import train_group  # noqa: E402
 from compute.nn.lean import LeanRun, n_outputs, run_chunk  # noqa: E402
 from compute.nn.models import build_model  # noqa: E402
 
@@ -127,9 +130,8 @@ def lean_kernel(hidden: list[int], epochs: int) -> tuple[int, Timer]:
     return run.total_steps * 10, t
 
 
-def many_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tuple[int, Timer]:
-    """The lean kernel alone for ``runs`` runs, one after another on ``threads`` threads (no
-    setup, no results): per-run examples; CPU time / threads (each run's share of the cores)."""
+def _runs(hidden: list[int], epochs: int, runs: int) -> list[LeanRun]:
+    """``runs`` seeded lean runs with their shuffles drawn (outside any timing)."""
     rs = []
     for seed in range(runs):
         c = config(hidden, epochs, seed=seed)
@@ -141,8 +143,27 @@ def many_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tupl
             )
         )
         rs[-1].perms.get(0, epochs - 1)
+    return rs
+
+
+def many_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tuple[int, Timer]:
+    """The single-run kernel alone for ``runs`` runs, one after another on ``threads`` threads
+    (no setup, no results): per-run examples; CPU time / threads (each run's share of the cores)."""
+    rs = _runs(hidden, epochs, runs)
     with ThreadPoolExecutor(threads) as pool, Timer() as t:
         list(pool.map(lambda r: run_chunk(r, 0, r.total_steps, r.layout.buffers()), rs))
+    t.cpu /= threads
+    return rs[0].total_steps * 10, t
+
+
+def lanes_kernel(hidden: list[int], epochs: int, runs: int, threads: int) -> tuple[int, Timer]:
+    """The lanes kernel alone: ``runs`` runs in groups of at most 16 (as even as the groups can
+    be: 30 -> 15 + 15), the groups on ``threads`` threads; per-run examples."""
+    rs = _runs(hidden, epochs, runs)
+    k = -(-runs // 16)
+    groups = [rs[i::k] for i in range(k)]
+    with ThreadPoolExecutor(threads) as pool, Timer() as t:
+        list(pool.map(train_group, groups))
     t.cpu /= threads
     return rs[0].total_steps * 10, t
 
@@ -185,8 +206,11 @@ def main() -> None:
             f"(c) lean kernel, {args.runs} runs on {args.threads} threads, per run": best_of(
                 args.repeat, lambda h=hidden: many_kernel(h, int(200 * sc), args.runs, args.threads)
             ),
-            f"(c) train_many(), {args.runs} runs, per run": best_of(
-                1, lambda h=hidden: many(h, int(200 * sc), args.runs, args.threads)
+            f"(c) lanes kernel, {args.runs} runs on {args.threads} threads, per run": best_of(
+                args.repeat, lambda h=hidden: lanes_kernel(h, int(200 * sc), args.runs, args.threads)
+            ),
+            f"(c) train_many() (lanes), {args.runs} runs, per run": best_of(
+                args.repeat, lambda h=hidden: many(h, int(200 * sc), args.runs, args.threads)
             ),
         }
         for label, (wall, cpu) in fig.items():

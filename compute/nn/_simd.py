@@ -1,7 +1,7 @@
 """Explicit SIMD for the lean kernels: numba types ``Vec(float64)`` and ``Vec(float32)`` whose
 values are LLVM vectors of ``LANES`` (16) elements, i.e. four (float64) or two (float32) AVX2
 registers, with loads and stores of 16 lanes, broadcast, fused multiply-add, horizontal sum,
-``+ - * /`` (a number on either side is broadcast), min/max/abs/floor/copysign, compare-and-select
+``+ - * /`` (a number on either side is broadcast), min/max/abs/floor/sqrt/copysign, compare-and-select
 and ``2^k`` from its bits.
 
 Why: LLVM's auto-vectorized lane loops (``for b in range(nb): out[row, b] += w * A[col, b]``)
@@ -249,6 +249,7 @@ def _binary(fn):
 
 vabs = _unary("llvm.fabs")
 vfloor = _unary("llvm.floor")
+vsqrt = _unary("llvm.sqrt")
 vmin = _binary(lambda b, t, x, y: b.call(_llvm(b, "llvm.minnum", t, 2), [x, y]))
 vmax = _binary(lambda b, t, x, y: b.call(_llvm(b, "llvm.maxnum", t, 2), [x, y]))
 vcopysign = _binary(lambda b, t, x, y: b.call(_llvm(b, "llvm.copysign", t, 2), [x, y]))

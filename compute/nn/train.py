@@ -36,8 +36,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ._simd import LANES
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
+from .lanes import lane_key, train_group
 from .lean import SNAPSHOT_FLOATS, LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffler
 from .models import SeededDropout, build_model, layer_shapes, weight_layers
 
@@ -311,7 +313,21 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train ``config``; report through ``callbacks``; stop early when ``should_stop()`` is True."""
     t_start = time.perf_counter()
-    cb = callbacks or Callbacks()
+    return _train_prepared(_prepare(config), callbacks or Callbacks(), should_stop, t_start)
+
+
+@dataclass
+class _Prepared:
+    config: TrainConfig
+    device: str
+    data: Dataset
+    model: torch.nn.Module
+    n_params: int
+    lean: bool
+
+
+def _prepare(config: TrainConfig) -> _Prepared:
+    """Data, seeded model and backend choice of ``config`` (raises ``ValueError`` as ``train``)."""
     device = resolve_device(config.device)
     data = make_dataset(**config.dataset)
     n_out = n_outputs(config.loss, data.n_classes)
@@ -321,23 +337,75 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None,
     reason = lean_ineligible_reason(config, device, n_params)
     if config.backend == "lean" and reason:
         raise ValueError(f"backend 'lean' cannot train this config: {reason}")
-    if config.backend != "torch" and reason is None:
-        return _train_lean(config, data, model, cb, should_stop, t_start)
-    return _train_torch(config, data, model, device, n_params, cb, should_stop, t_start)
+    return _Prepared(config, device, data, model, n_params,
+                     config.backend != "torch" and reason is None)
 
 
-def train_many(configs: Sequence[TrainConfig], *, threads: int = 1) -> list[TrainResult]:
-    """``[train(c) for c in configs]`` on ``threads`` threads, in order, no callbacks.
+def _train_prepared(p: _Prepared, cb: Callbacks, should_stop: Callable[[], bool] | None,
+                    t_start: float) -> TrainResult:
+    if p.lean:
+        return _train_lean(p.config, p.data, p.model, cb, should_stop, t_start)
+    return _train_torch(p.config, p.data, p.model, p.device, p.n_params, cb, should_stop, t_start)
 
-    Lean runs release the GIL in their kernels, so ``threads`` runs train on that many cores.
-    (Stacking same-shaped runs as the SIMD lanes of one batched kernel was tried and dropped:
-    measured by ``bench/bench_training.py``, it was no faster than these runs one after another,
-    since a single run already fills the lanes with its minibatch.)
+
+def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
+               lanes: bool = True) -> list[TrainResult]:
+    """Train ``configs`` (no callbacks) on ``threads`` threads; results in order.
+
+    With ``lanes`` (default), lean runs that share a ``lanes.lane_key`` (architecture, loss,
+    dtype, batch size, dataset sizes, epochs, optimizer algorithm; at most
+    ``LANES_MAX_PARAMS`` parameters) train in groups of up to 16 as the SIMD lanes of one kernel
+    (``compute.nn.lanes``): several times the throughput for tiny nets. A run's numbers are then
+    those of ``train()`` to rounding (float64: ~1e-15), whatever its batch mates; a run that
+    diverges is retrained alone, so that it stops where ``train()`` stops. Every other config
+    runs as ``train()``. The kernels release the GIL, so ``threads`` groups or runs use that
+    many cores. ``elapsed_s`` counts from the call; ``examples_per_s`` of a lane run is its
+    examples over its group's kernel time.
     """
-    if threads <= 1 or len(configs) <= 1:
-        return [train(c) for c in configs]
-    with ThreadPoolExecutor(max_workers=min(threads, len(configs))) as pool:
-        return list(pool.map(train, configs))
+    t_start = time.perf_counter()
+    results: list[TrainResult | None] = [None] * len(configs)
+    groups: dict[tuple, list[tuple[int, LeanRun]]] = {}
+    tasks: list[Callable[[], None]] = []
+
+    def alone(i: int, p: _Prepared | None = None) -> None:
+        results[i] = _train_prepared(p or _prepare(configs[i]), Callbacks(), None, t_start)
+
+    for i, c in enumerate(configs):
+        p = _prepare(c)  # a bad config raises here, before any training, as train() would
+        run = LeanRun(c, p.data, p.model) if lanes and p.lean else None
+        key = lane_key(run) if run is not None else None
+        if key is None:
+            tasks.append(lambda i=i, p=p: alone(i, p))
+        else:
+            groups.setdefault(key, []).append((i, run))
+
+    def together(members: list[tuple[int, LeanRun]]) -> None:
+        t0 = time.perf_counter()
+        rows = train_group([r for _, r in members])
+        kernel_s = time.perf_counter() - t0
+        for (i, run), r in zip(members, rows, strict=True):
+            if not np.isfinite(r[:, :2]).all():
+                alone(i)  # diverged: train() stops at the first non-finite epoch
+                continue
+            results[i] = _finish_lean(run, r, run.total_steps, kernel_s, t_start, False, None,
+                                      run.layout.buffers())
+
+    for members in groups.values():
+        for k in range(0, len(members), LANES):
+            part = members[k:k + LANES]
+            if len(part) == 1:  # one run fills the lanes better with its own minibatch
+                tasks.append(lambda m=part[0]: alone(m[0], _Prepared(
+                    m[1].config, "cpu", m[1].data, m[1].model, m[1].layout.n_params, True)))
+            else:
+                tasks.append(lambda part=part: together(part))
+    if threads <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            task()
+    else:
+        with ThreadPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
+            for f in [pool.submit(task) for task in tasks]:
+                f.result()
+    return results  # type: ignore[return-value]
 
 
 def _torch_optimizer(params: list[torch.nn.Parameter], o: dict[str, Any]) -> torch.optim.Optimizer:

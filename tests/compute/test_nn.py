@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -344,6 +345,79 @@ def test_train_many_equals_train_on_threads():
     assert train_many([]) == []
 
 
+def _close_to_train(m, one, rtol: float, atol: float) -> None:
+    assert m.config == one.config and m.backend == one.backend == "lean"
+    assert m.steps == one.steps and m.epochs == one.epochs and m.diverged == one.diverged
+    wm, wo = weights(m), weights(one)
+    for k in wm:
+        np.testing.assert_allclose(wm[k].numpy(), wo[k].numpy(), rtol=rtol, atol=atol, err_msg=k)
+    for k in ("loss", "train_loss", "test_loss", "train_acc", "test_acc", "lr"):
+        np.testing.assert_allclose(m.history[k], one.history[k], rtol=rtol, atol=atol, err_msg=k)
+    assert m.confusion == one.confusion
+
+
+def test_train_many_trains_same_shaped_runs_as_lanes(monkeypatch):
+    """Same-shaped lean runs train as the SIMD lanes of one kernel (compute.nn.lanes), each with
+    its own data, seed and hyperparameters, and each lands on train()'s numbers to rounding
+    (float64); runs of another shape, and a lone run, train alone."""
+    T = sys.modules["compute.nn.train"]  # the module (compute.nn.train is also the function)
+    sizes = []
+    real = T.train_group
+    monkeypatch.setattr(T, "train_group", lambda runs: sizes.append(len(runs)) or real(runs))
+    adam = [dict(optimizer={"name": "adam", "lr": 0.01}),
+            dict(optimizer={"name": "adam", "lr": 0.05, "betas": [0.8, 0.99], "weight_decay": 0.01},
+                 schedule={"name": "cosine"}, l1=0.001),
+            dict(optimizer={"name": "adam", "lr": 0.02}, grad_clip=0.05),
+            dict(optimizer={"name": "adam", "lr": 0.003, "eps": 1e-6}, schedule={"name": "step"})]
+    sgd_mse = [dict(optimizer={"name": "sgd", "lr": 0.1, "momentum": m, "nesterov": nest},
+                    loss="mse", model={"hidden": [6, 6], "activation": "tanh", "residual": True})
+               for m, nest in ((0.0, False), (0.9, False), (0.9, True))]
+    lone = [dict(optimizer={"name": "rmsprop", "lr": 0.01, "momentum": 0.5})]
+    configs = [cfg(**{"dtype": "float64", "epochs": 4, "seed": s,
+                      "dataset": {"name": "moons", "n_samples": 90, "seed": s}, **over})
+               for s, over in enumerate(adam + sgd_mse + lone)]
+    many = train_many(configs, threads=2)
+    assert sorted(sizes) == [3, 4]  # the rmsprop run trained alone
+    for c, m in zip(configs, many, strict=True):
+        _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("opt", [{"name": "adagrad", "lr": 0.1},
+                                 {"name": "adamw", "lr": 0.02, "weight_decay": 0.1},
+                                 {"name": "rmsprop", "lr": 0.01, "momentum": 0.3}])
+def test_lanes_follow_train_for_every_optimizer(opt):
+    configs = [cfg(dtype="float64", epochs=3, seed=s, optimizer={**opt, "lr": opt["lr"] * (s + 1)},
+                   model={"hidden": [5], "activation": a})
+               for s, a in enumerate(["relu", "relu"])]
+    for c, m in zip(configs, train_many(configs), strict=True):
+        _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
+
+
+def test_a_lane_run_is_independent_of_its_batch_mates_and_float32_follows_train():
+    """The same config in two groups (other mates, another lane) gives identical weights; in
+    float32 the lanes follow train() to float32 rounding."""
+    mk = [cfg(seed=s, epochs=5, dataset={"name": "circles", "n_samples": 100, "seed": s})
+          for s in range(5)]
+    a = train_many(mk[:3])
+    b = train_many([mk[4], mk[3], mk[2]])
+    wa, wb = weights(a[2]), weights(b[2])
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    for c, m in zip(mk[:3], a, strict=True):
+        _close_to_train(m, train(c), rtol=2e-4, atol=2e-5)
+
+
+def test_a_diverging_lane_stops_where_train_stops():
+    blow = cfg(dtype="float64", epochs=6, seed=1, optimizer={"name": "sgd", "lr": 10.0},
+               model={"hidden": [8, 8], "activation": "linear"})
+    calm = cfg(dtype="float64", epochs=6, seed=2, optimizer={"name": "sgd", "lr": 0.1},
+               model={"hidden": [8, 8], "activation": "linear"})
+    m_blow, m_calm = train_many([blow, calm])
+    one = train(blow)
+    assert one.diverged and one.epochs == 1  # the loss overflows in the first epoch
+    _close_to_train(m_blow, one, rtol=0, atol=0)
+    _close_to_train(m_calm, train(calm), rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("backend", ["torch", "lean"])
 def test_grad_clip_bounds_the_gradient_norm(backend):
     seen = []
@@ -496,3 +570,18 @@ def test_lean_activations_in_float32():
     assert (np.abs(tanh32 - t) / np.maximum(np.abs(t), 1e-38)).max() <= 2.7e-7 + 2 ** -24
     s = expit(x64)
     assert (np.abs(sig - s) / s).max() <= 8 * 2 ** -24
+
+
+def test_shuffles_drawn_in_blocks_equal_one_permutation_per_epoch():
+    """``Permutations`` draws the epochs it has not drawn yet with one ``Generator.permuted``
+    call; whatever the chunking, epoch e's order is the e-th ``permutation(n)`` of the run's
+    generator (what the torch path draws)."""
+    from compute.nn.lean import Permutations, shuffler
+
+    for n in (1, 2, 7, 250):
+        g = shuffler(5)
+        want = np.stack([g.permutation(n) for _ in range(40)])
+        p = Permutations(n, 5)
+        got = [p.get(0, 0), p.get(0, 2), p.get(2, 9), p.get(10, 39)]
+        assert (got[0] == want[:1]).all() and (got[1] == want[:3]).all()
+        assert (got[2] == want[2:10]).all() and (got[3] == want[10:]).all()
