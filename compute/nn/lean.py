@@ -245,15 +245,17 @@ def run_chunk(run: LeanRun, g0: int, g1: int, bufs: tuple[np.ndarray, ...],
 
 def warmup() -> None:
     """Compile (or load from numba's on-disk cache) every lean kernel, in both dtypes (float32:
-    the default config; float64: e.g. the lr-schedules lab): call once per process.
+    the default config; float64: e.g. the lr-schedules lab), the single-run kernels and the
+    lanes kernel of ``train_many``: call once per process.
 
-    A fresh compile takes ~15 CPU-seconds per dtype; cached, about a second.
+    A fresh compile takes ~30 CPU-seconds per dtype; cached, about a second.
     """
-    from .train import train
+    from .train import train_many
 
+    base = {"dataset": {"name": "xor", "n_samples": 40}, "model": {"hidden": [4]},
+            "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1, "batch_size": 8,
+            "device": "cpu", "backend": "lean"}
     for dtype in ("float32", "float64"):
-        train(TrainConfig.from_dict({"dataset": {"name": "xor", "n_samples": 40},
-                                     "model": {"hidden": [4]},
-                                     "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1,
-                                     "batch_size": 8, "device": "cpu", "backend": "lean",
-                                     "dtype": dtype}))
+        lanes = [{**base, "dtype": dtype, "seed": s} for s in (0, 1)]  # one lanes group
+        alone = {**base, "dtype": dtype, "model": {"hidden": [3]}}  # the single-run kernel
+        train_many([TrainConfig.from_dict(d) for d in (*lanes, alone)])
