@@ -2,7 +2,8 @@
 
 ``train(TrainConfig.from_dict(d), Callbacks(on_step=..., on_epoch=..., on_end=...), should_stop)``
 is the one entry point; ``catalog()`` lists datasets, models, optimizers, schedules and every
-bound for the server's schemas. ``train_many`` trains several configs on several threads.
+bound for the server's schemas. ``train_many`` trains several configs on several threads, same-shaped
+lean runs together as the SIMD lanes of one kernel (``compute.nn.lanes``).
 """
 
 from .config import (
