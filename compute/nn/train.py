@@ -232,13 +232,27 @@ def probabilities(z: np.ndarray, loss: str) -> np.ndarray:
     return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
 
+def histogram(x: np.ndarray, bins: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """``np.histogram(x, bins, range=(lo, hi))`` for 1-D float ``x``, the same counts and edges
+    by numpy's own equal-width method (scale to a bin index, then fix values that rounding put
+    one bin off, the last bin closed), without its argument handling: ~15 µs against ~170 µs,
+    and a job's progress frames compute a few per epoch (tested equal)."""
+    edges = np.linspace(lo, hi, bins + 1)
+    x = x[(x >= lo) & (x <= hi)]
+    idx = ((x - lo) * (bins / (hi - lo))).astype(np.intp)
+    idx[idx == bins] -= 1
+    idx[x < edges[idx]] -= 1
+    idx[(x >= edges[idx + 1]) & (idx != bins - 1)] += 1
+    return np.bincount(idx, minlength=bins), edges
+
+
 def layer_stats(named: list[tuple[str, np.ndarray, np.ndarray | None]], bins: int) -> list[dict[str, Any]]:
     out = []
     for name, w, g in named:
         w = np.asarray(w, dtype=np.float64)
         m = float(np.abs(w).max()) if w.size else 0.0
         m = m if m > 0 and math.isfinite(m) else 1.0
-        counts, edges = np.histogram(np.nan_to_num(w.ravel()), bins=bins, range=(-m, m))
+        counts, edges = histogram(np.nan_to_num(w.ravel()), bins, -m, m)
         out.append({"name": name, "shape": list(w.shape), "weight_norm": _f(np.linalg.norm(w)),
                     "grad_norm": _f(np.linalg.norm(g)) if g is not None else None,
                     "hist": {"counts": counts.tolist(), "edges": edges.tolist()}})
@@ -248,7 +262,7 @@ def layer_stats(named: list[tuple[str, np.ndarray, np.ndarray | None]], bins: in
 def output_summary(p: np.ndarray) -> dict[str, Any]:
     conf = p.max(axis=1)
     ent = -(p * np.log(np.clip(p, 1e-12, 1.0))).sum(axis=1)
-    counts, edges = np.histogram(np.nan_to_num(conf), bins=CONFIDENCE_BINS, range=(0.0, 1.0))
+    counts, edges = histogram(np.nan_to_num(conf), CONFIDENCE_BINS, 0.0, 1.0)
     return {"mean_confidence": _f(conf.mean()), "mean_entropy": _f(ent.mean()),
             "confidence_hist": {"counts": counts.tolist(), "edges": edges.tolist()}}
 

@@ -585,3 +585,17 @@ def test_shuffles_drawn_in_blocks_equal_one_permutation_per_epoch():
         got = [p.get(0, 0), p.get(0, 2), p.get(2, 9), p.get(10, 39)]
         assert (got[0] == want[:1]).all() and (got[1] == want[:3]).all()
         assert (got[2] == want[2:10]).all() and (got[3] == want[10:]).all()
+
+
+def test_histogram_equals_numpys():
+    from compute.nn.train import histogram
+
+    rng = np.random.default_rng(0)
+    cases = [rng.normal(size=1000), rng.uniform(-1, 1, 7), np.linspace(-2, 2, 41),
+             np.array([0.0]), np.array([-3.0, 3.0, 1e300, -np.inf, 0.1]), np.array([], float),
+             rng.normal(size=300).astype(np.float32).astype(float)]
+    for x in cases:
+        for bins, lo, hi in ((20, -2.0, 2.0), (10, 0.0, 1.0), (7, -0.3, 0.9), (1, -1.0, 1.0)):
+            counts, edges = histogram(x, bins, lo, hi)
+            want_c, want_e = np.histogram(x, bins=bins, range=(lo, hi))
+            assert counts.tolist() == want_c.tolist() and np.array_equal(edges, want_e)
