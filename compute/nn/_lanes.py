@@ -54,47 +54,24 @@ N_STATS = 6
 
 
 @njit(**_PART)
-def _forward(theta, lay, A, H):
-    """One example per lane: inputs in rows ``0..F-1`` of ``A``, logits into layer L's rows."""
+def _layer(lay, li):
+    """Layer ``li`` (1-based) of the kernels' ``lay``: ``(n_in, n_out, w_off, b_off, first input
+    row, first output row, activation code, residual)``."""
     L = lay[0]
-    SZ, WO, BO, AC, RS, RO = 3, 4 + L, 4 + 2 * L, 4 + 3 * L, 4 + 4 * L, 4 + 5 * L
-    for li in range(1, L + 1):
-        n_in = lay[SZ + li - 1]
-        wo = lay[WO + li - 1]
-        bo = lay[BO + li - 1]
-        ri = lay[RO + li - 1]
-        ro = lay[RO + li]
-        code = lay[AC + li - 1]
-        skip = lay[RS + li - 1] != 0
-        for j in range(lay[SZ + li]):
-            acc = vload(theta, bo + j, 0)
-            wj = wo + j * n_in
-            for k in range(n_in):
-                acc = vfma(vload(theta, wj + k, 0), vload(A, ri + k, 0), acc)
-            if li < L:
-                acc = _vact(acc, code)
-                vstore(H, ro + j, 0, acc)
-                if skip:
-                    acc = vload(A, ri + j, 0) + acc
-            vstore(A, ro + j, 0, acc)
+    return (lay[2 + li], lay[3 + li], lay[3 + L + li], lay[3 + 2 * L + li], lay[3 + 5 * L + li],
+            lay[4 + 5 * L + li], lay[3 + 3 * L + li], lay[3 + 4 * L + li] != 0)
 
 
 @njit(**_PART)
 def _forward2(theta, lay, A, H, o):
-    """``_forward`` of two examples per lane at once, the second in rows ``o ..`` of ``A``/``H``:
-    two independent dependency chains (a tanh is a chain of ~12 dependent operations, and one
-    example's forward pass alone leaves the FMA units mostly waiting)."""
+    """Two examples per lane, inputs in rows ``0..F-1`` and ``o..o+F-1`` of ``A``; logits into
+    layer L's rows (and ``o +`` those). Two examples at once make two independent dependency
+    chains (a tanh is a chain of ~12 dependent operations, and one example's pass alone leaves
+    the FMA units mostly waiting)."""
     L = lay[0]
-    SZ, WO, BO, AC, RS, RO = 3, 4 + L, 4 + 2 * L, 4 + 3 * L, 4 + 4 * L, 4 + 5 * L
     for li in range(1, L + 1):
-        n_in = lay[SZ + li - 1]
-        wo = lay[WO + li - 1]
-        bo = lay[BO + li - 1]
-        ri = lay[RO + li - 1]
-        ro = lay[RO + li]
-        code = lay[AC + li - 1]
-        skip = lay[RS + li - 1] != 0
-        for j in range(lay[SZ + li]):
+        n_in, n_out, wo, bo, ri, ro, code, skip = _layer(lay, li)
+        for j in range(n_out):
             acc = vload(theta, bo + j, 0)
             acc2 = acc
             wj = wo + j * n_in
@@ -112,6 +89,14 @@ def _forward2(theta, lay, A, H, o):
                     acc2 = vload(A, o + ri + j, 0) + acc2
             vstore(A, ro + j, 0, acc)
             vstore(A, o + ro + j, 0, acc2)
+
+
+@njit(**_PART)
+def _inputs2(X, n, F, i, i2, A, o):
+    """Rows ``k*n + i`` and ``k*n + i2`` of ``X`` into the two examples' input rows of ``A``."""
+    for k in range(F):
+        vstore(A, k, 0, vload(X, k * n + i, 0))
+        vstore(A, o + k, 0, vload(X, k * n + i2, 0))
 
 
 @njit(**_PART)
@@ -176,48 +161,12 @@ def _correct(A, y, zo, n_out):
 
 
 @njit(**_PART)
-def _backward(theta, grad, lay, A, H, G, D):
-    """``grad += dL/dtheta`` of one example per lane, from ``D`` at the output rows."""
-    L = lay[0]
-    SZ, WO, BO, AC, RS, RO = 3, 4 + L, 4 + 2 * L, 4 + 3 * L, 4 + 4 * L, 4 + 5 * L
-    for li in range(L, 0, -1):
-        n_in = lay[SZ + li - 1]
-        n_out = lay[SZ + li]
-        wo = lay[WO + li - 1]
-        bo = lay[BO + li - 1]
-        ri = lay[RO + li - 1]
-        ro = lay[RO + li]
-        for j in range(n_out):
-            d = vload(D, ro + j, 0)
-            vstore(grad, bo + j, 0, vload(grad, bo + j, 0) + d)
-            wj = wo + j * n_in
-            for k in range(n_in):
-                vstore(grad, wj + k, 0, vfma(d, vload(A, ri + k, 0), vload(grad, wj + k, 0)))
-        if li > 1:
-            code = lay[AC + li - 2]
-            skip = lay[RS + li - 1] != 0
-            for k in range(n_in):
-                g = vload(G, ro + k, 0) if skip else splat_as(G, 0.0)
-                for j in range(n_out):
-                    g = vfma(vload(theta, wo + j * n_in + k, 0), vload(D, ro + j, 0), g)
-                col = ri + k
-                vstore(G, col, 0, g)
-                vstore(D, col, 0, _vact_backward(g, vload(H, col, 0), code))
-
-
-@njit(**_PART)
 def _backward2(theta, grad, lay, A, H, G, D, o):
-    """``_backward`` of two examples per lane (the second in rows ``o ..``): one read-modify-write
-    of each gradient row for both."""
+    """``grad += dL/dtheta`` of two examples per lane (the second in rows ``o ..``) from ``D`` at
+    the output rows: one read-modify-write of each gradient row for both."""
     L = lay[0]
-    SZ, WO, BO, AC, RS, RO = 3, 4 + L, 4 + 2 * L, 4 + 3 * L, 4 + 4 * L, 4 + 5 * L
     for li in range(L, 0, -1):
-        n_in = lay[SZ + li - 1]
-        n_out = lay[SZ + li]
-        wo = lay[WO + li - 1]
-        bo = lay[BO + li - 1]
-        ri = lay[RO + li - 1]
-        ro = lay[RO + li]
+        n_in, n_out, wo, bo, ri, ro, _, skip = _layer(lay, li)
         for j in range(n_out):
             d = vload(D, ro + j, 0)
             d2 = vload(D, o + ro + j, 0)
@@ -227,8 +176,7 @@ def _backward2(theta, grad, lay, A, H, G, D, o):
                 g = vfma(d, vload(A, ri + k, 0), vload(grad, wj + k, 0))
                 vstore(grad, wj + k, 0, vfma(d2, vload(A, o + ri + k, 0), g))
         if li > 1:
-            code = lay[AC + li - 2]
-            skip = lay[RS + li - 1] != 0
+            code = _layer(lay, li - 1)[6]
             for k in range(n_in):
                 if skip:
                     g = vload(G, ro + k, 0)
@@ -352,23 +300,17 @@ def _evaluate(theta, lay, X, Y, n, A, H, D, stats):
     o = A.shape[0] // 2
     loss = splat_as(A, 0.0)
     ok = splat_as(A, 0.0)
-    for i in range(0, n - 1, 2):
-        for k in range(F):
-            vstore(A, k, 0, vload(X, k * n + i, 0))
-            vstore(A, o + k, 0, vload(X, k * n + i + 1, 0))
+    for i in range(0, n, 2):
+        i2 = min(i + 1, n - 1)  # n odd: the last example also fills the second slot, not counted
+        _inputs2(X, n, F, i, i2, A, o)
         _forward2(theta, lay, A, H, o)
         y = vload(Y, i, 0)
-        y2 = vload(Y, i + 1, 0)
-        loss = loss + _loss(A, D, y, zo, n_out, code, 0.0, stats)
-        loss = loss + _loss(A, D, y2, o + zo, n_out, code, 0.0, stats)
-        ok = ok + _correct(A, y, zo, n_out) + _correct(A, y2, o + zo, n_out)
-    if n % 2 == 1:
-        for k in range(F):
-            vstore(A, k, 0, vload(X, k * n + n - 1, 0))
-        _forward(theta, lay, A, H)
-        y = vload(Y, n - 1, 0)
         loss = loss + _loss(A, D, y, zo, n_out, code, 0.0, stats)
         ok = ok + _correct(A, y, zo, n_out)
+        if i2 > i:
+            y2 = vload(Y, i2, 0)
+            loss = loss + _loss(A, D, y2, o + zo, n_out, code, 0.0, stats)
+            ok = ok + _correct(A, y2, o + zo, n_out)
     vstore(stats, ST_LOSS, 0, loss / float(n))
     vstore(stats, ST_OK, 0, ok / float(n))
 
@@ -383,8 +325,9 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, epo
     ``lrs (epochs*spe, 16)``; ``hp (N_HP, 16)`` in the arrays' dtype and ``hp64``, the same in
     float64 (for per-lane scalars: bias corrections, flags; the optimizer is lane 0's ``HP_OPT``).
     Scratch: ``Xe (F*n, 16)``, ``Ye (n, 16)`` (the epoch's shuffled data), ``A, H, G, D``
-    ``(2 * rows, 16)`` (two examples at a time), ``stats (N_STATS, 16)``. Writes ``epoch_out (epochs*5, 16)``: per epoch rows
-    ``[epoch loss, train loss, train acc, test loss, test acc]``, as ``run_steps``' ``epoch_out``.
+    ``(2 * rows, 16)`` (two examples at a time), ``stats (N_STATS, 16)``. Writes
+    ``epoch_out (epochs*5, 16)``: per epoch rows ``[epoch loss, train loss, train acc, test
+    loss, test acc]``, as ``run_steps``' ``epoch_out``.
     """
     L = lay[0]
     F = lay[3]
@@ -418,24 +361,19 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, epo
             for i in range(P):
                 vstore(grad, i, 0, zero)
             scale = 1.0 / B
-            for b in range(start, start + B - 1, 2):
-                for k in range(F):
-                    vstore(A, k, 0, vload(Xe, k * n + b, 0))
-                    vstore(A, o + k, 0, vload(Xe, k * n + b + 1, 0))
+            for b in range(start, start + B, 2):
+                b2 = min(b + 1, start + B - 1)
+                _inputs2(Xe, n, F, b, b2, A, o)
                 _forward2(theta, lay, A, H, o)
                 epoch_loss = epoch_loss + _loss(A, D, vload(Ye, b, 0), zo, n_out, loss_code,
                                                 scale, stats)
-                epoch_loss = epoch_loss + _loss(A, D, vload(Ye, b + 1, 0), o + zo, n_out,
-                                                loss_code, scale, stats)
+                if b2 > b:
+                    epoch_loss = epoch_loss + _loss(A, D, vload(Ye, b2, 0), o + zo, n_out,
+                                                    loss_code, scale, stats)
+                else:  # B odd: the second slot repeats the last example with no gradient
+                    for j in range(n_out):
+                        vstore(D, o + zo + j, 0, zero)
                 _backward2(theta, grad, lay, A, H, G, D, o)
-            if B % 2 == 1:
-                b = start + B - 1
-                for k in range(F):
-                    vstore(A, k, 0, vload(Xe, k * n + b, 0))
-                _forward(theta, lay, A, H)
-                epoch_loss = epoch_loss + _loss(A, D, vload(Ye, b, 0), zo, n_out, loss_code,
-                                                scale, stats)
-                _backward(theta, grad, lay, A, H, G, D)
             _regularize_and_clip(theta, grad, lay, hp, any_l1, any_clip)
             t += 1
             _update(theta, grad, s1, s2, code, t, vload(lrs, e * spe + s, 0), hp, hp64, stats)

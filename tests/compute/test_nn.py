@@ -382,6 +382,18 @@ def test_train_many_trains_same_shaped_runs_as_lanes(monkeypatch):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
 
 
+def test_lanes_with_odd_batches_and_odd_set_sizes():
+    """Two examples go through the lanes kernel at a time: an odd minibatch (its last example
+    alone) and odd train/test sizes (the last example of an evaluation pass) must count once."""
+    configs = [cfg(dtype="float64", epochs=3, seed=s, batch_size=7, loss=loss,
+                   dataset={"name": "blobs", "n_samples": 102, "test_fraction": 0.3, "seed": s})
+               for s, loss in ((0, "cross_entropy"), (1, "cross_entropy"), (2, "mse"), (3, "mse"))]
+    for c, m in zip(configs, train_many(configs), strict=True):
+        _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
+    d = make_dataset(**configs[0].dataset)  # 71 train (last batch: 1), 31 test
+    assert len(d.y_train) % 2 == 1 and len(d.y_test) % 2 == 1 and len(d.y_train) % 7 % 2 == 1
+
+
 @pytest.mark.parametrize("opt", [{"name": "adagrad", "lr": 0.1},
                                  {"name": "adamw", "lr": 0.02, "weight_decay": 0.1},
                                  {"name": "rmsprop", "lr": 0.01, "momentum": 0.3}])
