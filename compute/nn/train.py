@@ -139,7 +139,9 @@ class TrainResult:
         d["config"] = copy.deepcopy(self.config)
         for k in ("train_accuracy", "test_accuracy", "loss", "test_loss", "elapsed_s", "examples_per_s"):
             d[k] = _f(d[k])
-        d["history"] = {k: [_f(v) for v in vs] for k, vs in self.history.items()}
+        fin = math.isfinite
+        d["history"] = {k: [v if fin(v) else None for v in map(float, vs)]
+                        for k, vs in self.history.items()}
         if include_state:
             d["state_dict"] = self.state_dict
         return d
@@ -593,10 +595,12 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
                 next_step_event += k
 
         e_first = g // spe
+        out_rows = epoch_out.tolist()  # Python floats: per-epoch bookkeeping without numpy calls
         for e in range(e_first, g1 // spe):
             row = epoch_out[e - e_first]
             rows.append(row)
-            finite = bool(np.isfinite(row[:2]).all())
+            ep_loss, tr_loss, tr_acc, te_loss, te_acc = out_rows[e - e_first]
+            finite = math.isfinite(ep_loss) and math.isfinite(tr_loss)
             if not finite:
                 diverged_step = (e + 1) * spe
             if cb.on_step is not None:
@@ -606,11 +610,10 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
                 last = epoch == config.epochs or not finite
                 want_boundary = grid is not None and _want_boundary(data, epoch, last, config)
                 elapsed = t0 + dt * (epoch * spe - g) / (g1 - g) - t_start
-                scalars = dict(zip(
-                    ("epoch", "step", "loss", "train_loss", "test_loss", "train_acc", "test_acc",
-                     "lr", "elapsed_s"),
-                    (epoch, epoch * spe, *(float(v) for v in row[[0, 1, 3, 2, 4]]),
-                     float(run.lrs[epoch * spe - 1]), elapsed), strict=True))
+                scalars = {"epoch": epoch, "step": epoch * spe, "loss": ep_loss,
+                           "train_loss": tr_loss, "test_loss": te_loss, "train_acc": tr_acc,
+                           "test_acc": te_acc, "lr": float(run.lrs[epoch * spe - 1]),
+                           "elapsed_s": elapsed}
                 theta, grad = snap[e - e_first, 0], snap[e - e_first, 1]
 
                 def details(theta=theta, grad=grad, want_boundary=want_boundary) -> dict[str, Any]:
