@@ -57,10 +57,13 @@ class Cosine(Strict):
     eta_min: EtaMin = 0.0
 
 
-class CosineTMax(Cosine):
-    """compute.optim's cosine: a half-period of its own (compute.nn anneals over the whole run)."""
+class CosineTMax(Strict):
+    """compute.optim's cosine: a half-period of its own (compute.nn anneals over the whole run).
+    Not a subclass of ``Cosine``, so that ``T_max`` comes first in the schema and on the page."""
 
+    name: Literal["cosine"]
     T_max: StepCount | None = Field(None, description="half-period in steps; default: all steps")
+    eta_min: EtaMin = 0.0
 
 
 class WarmupCosine(Strict):
