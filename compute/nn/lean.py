@@ -155,22 +155,23 @@ class Permutations:
         self.n = n
         self.gen = shuffler(seed)
         self.cache: dict[int, np.ndarray] = {}
+        self.block: tuple[int, np.ndarray] | None = None  # the last draw: (first epoch, rows)
         self.next_epoch = 0
 
     def get(self, e0: int, e1: int) -> np.ndarray:
-        """Shuffles of epochs ``e0..e1`` inclusive: ``(e1 - e0 + 1, n)`` int64."""
-        fresh = None
+        """Shuffles of epochs ``e0..e1`` inclusive: ``(e1 - e0 + 1, n)`` int64 (read-only use:
+        the array may be the cached draw itself)."""
         if self.next_epoch <= e1:
             first = self.next_epoch
-            block = self.gen.permuted(np.tile(np.arange(self.n), (e1 - first + 1, 1)), axis=1)
-            for j in range(block.shape[0]):
-                self.cache[first + j] = block[j]
+            rows = self.gen.permuted(np.tile(np.arange(self.n), (e1 - first + 1, 1)), axis=1)
+            for j in range(rows.shape[0]):
+                self.cache[first + j] = rows[j]
+            self.block = (first, rows)
             self.next_epoch = e1 + 1
-            fresh = block if first == e0 else None  # exactly the epochs asked for
         for e in [e for e in self.cache if e < e0]:
             del self.cache[e]
-        if fresh is not None:
-            return fresh
+        if self.block is not None and self.block[0] == e0 and self.block[1].shape[0] == e1 - e0 + 1:
+            return self.block[1]  # exactly one draw: no copy
         return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
 
 
