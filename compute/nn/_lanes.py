@@ -316,13 +316,14 @@ def _evaluate(theta, lay, X, Y, n, A, H, D, stats):
 
 
 @njit(**_JIT)
-def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, epochs, lay,
+def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0, lay,
               Xe, Ye, A, H, G, D, stats, epoch_out):
-    """Train every lane's run for ``epochs`` epochs.
+    """Train every lane's run for ``perms.shape[0]`` more epochs, after ``t0`` optimizer steps
+    (whole epochs; ``s1``, ``s2`` carry the optimizer state between calls).
 
     ``theta, grad, s1, s2 (P, 16)``; ``X (F*n, 16)``, ``Y (n, 16)`` (labels as floats) and
     ``Xte``, ``Yte`` likewise; ``perms (epochs, 16, n)`` int32: each lane's shuffle per epoch;
-    ``lrs (epochs*spe, 16)``; ``hp (N_HP, 16)`` in the arrays' dtype and ``hp64``, the same in
+    ``lrs (epochs*spe, 16)``: these epochs' learning rates; ``hp (N_HP, 16)`` in the arrays' dtype and ``hp64``, the same in
     float64 (for per-lane scalars: bias corrections, flags; the optimizer is lane 0's ``HP_OPT``).
     Scratch: ``Xe (F*n, 16)``, ``Ye (n, 16)`` (the epoch's shuffled data), ``A, H, G, D``
     ``(2 * rows, 16)`` (two examples at a time), ``stats (N_STATS, 16)``. Writes
@@ -346,8 +347,8 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, epo
         any_clip = any_clip or hp64[HP_CLIP, r] > 0.0
     zero = splat_as(theta, 0.0)
     o = A.shape[0] // 2  # a second example's rows in the scratch buffers
-    t = 0
-    for e in range(epochs):
+    t = t0
+    for e in range(perms.shape[0]):
         for r in range(LANES):
             for p in range(n):
                 i = perms[e, r, p]

@@ -369,9 +369,9 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
     """Train ``configs`` (no callbacks) on ``threads`` threads; results in order.
 
     With ``lanes`` (default), lean runs that share a ``lanes.lane_key`` (architecture, loss,
-    dtype, batch size, dataset sizes, epochs, optimizer algorithm; at most
-    ``LANES_MAX_PARAMS`` parameters) train in groups of up to 16 as the SIMD lanes of one kernel
-    (``compute.nn.lanes``): several times the throughput for tiny nets. A run's numbers are then
+    dtype, batch size, dataset sizes, epochs, optimizer algorithm) train in groups of up to 16
+    as the SIMD lanes of one kernel (``compute.nn.lanes``): 2-3x the throughput for tiny nets,
+    1.05-1.7x for larger ones. A run's numbers are then
     those of ``train()`` to rounding (float64: ~1e-15), whatever its batch mates; a run that
     diverges is retrained alone, so that it stops where ``train()`` stops. Every other config
     runs as ``train()``. The kernels release the GIL, so ``threads`` groups or runs use that
@@ -389,11 +389,10 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
     for i, c in enumerate(configs):
         p = _prepare(c)  # a bad config raises here, before any training, as train() would
         run = LeanRun(c, p.data, p.model) if lanes and p.lean else None
-        key = lane_key(run) if run is not None else None
-        if key is None:
+        if run is None:
             tasks.append(lambda i=i, p=p: alone(i, p))
         else:
-            groups.setdefault(key, []).append((i, run))
+            groups.setdefault(lane_key(run), []).append((i, run))
 
     def together(members: list[tuple[int, LeanRun]]) -> None:
         t0 = time.perf_counter()

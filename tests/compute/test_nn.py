@@ -382,6 +382,17 @@ def test_train_many_trains_same_shaped_runs_as_lanes(monkeypatch):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
 
 
+def test_lanes_in_epoch_chunks_equal_one_call(monkeypatch):
+    """A lanes group trains in kernel calls of a few epochs (memory bound on the shuffles): the
+    optimizer state and step count carry over, so one epoch per call lands where train() does."""
+    lanes = sys.modules["compute.nn.lanes"]
+    monkeypatch.setattr(lanes, "CHUNK_BYTES", 1)  # one epoch per kernel call
+    configs = [cfg(dtype="float64", epochs=4, seed=s, schedule={"name": "cosine"},
+                   optimizer={"name": "adam", "lr": 0.02 * (s + 1)}) for s in range(3)]
+    for c, m in zip(configs, train_many(configs), strict=True):
+        _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
+
+
 def test_lanes_with_odd_batches_and_odd_set_sizes():
     """Two examples go through the lanes kernel at a time: an odd minibatch (its last example
     alone) and odd train/test sizes (the last example of an evaluation pass) must count once."""
