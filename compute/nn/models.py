@@ -10,6 +10,9 @@ network on every device and the global RNG is never touched.
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -176,18 +179,28 @@ def build_model(spec: Mapping[str, Any], n_features: int, n_classes: int,
     """
     s = validate_model(spec)
     n_out = n_classes if n_outputs is None else n_outputs
-    with torch.device("meta"):  # no init work, no global RNG draws; real values come below
+    if s["kind"] == "cnn" and image_shape is None:
+        raise ValueError("model.kind 'cnn' needs an image dataset (digits); got a dataset "
+                         f"with {n_features} features and no image shape")
+    key = (json.dumps(s, sort_keys=True), n_features, n_out,
+           tuple(image_shape) if image_shape is not None else None)
+    return init_parameters(copy.deepcopy(_template(key)), seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _template(key: tuple) -> nn.Module:
+    """An uninitialised model of one shape (``build_model``'s key), copied for each build: a
+    copy costs half of constructing the modules (which runs their own init on the meta device)."""
+    spec, n_features, n_out, image_shape = key
+    s = json.loads(spec)
+    with torch.device("meta"):  # no init work, no global RNG draws; real values come later
         if s["kind"] == "cnn":
-            if image_shape is None:
-                raise ValueError("model.kind 'cnn' needs an image dataset (digits); got a dataset "
-                                 f"with {n_features} features and no image shape")
-            model: nn.Module = CNN(tuple(image_shape), n_out, s["channels"], s["activation"],
+            model: nn.Module = CNN(image_shape, n_out, s["channels"], s["activation"],
                                    s["dropout"])
         else:
             model = MLP(n_features, n_out, s["hidden"], s["activation"], s["dropout"],
                         s["layer_norm"], s["residual"])
-    model = model.to_empty(device="cpu")
-    return init_parameters(model, seed)
+    return model.to_empty(device="cpu")
 
 
 def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:

@@ -622,3 +622,21 @@ def test_histogram_equals_numpys():
             counts, edges = histogram(x, bins, lo, hi)
             want_c, want_e = np.histogram(x, bins=bins, range=(lo, hi))
             assert counts.tolist() == want_c.tolist() and np.array_equal(edges, want_e)
+
+
+def test_models_of_one_shape_are_independent_copies():
+    """build_model copies a cached uninitialised template per shape: each build is its own
+    module, seeded as asked, and changing one changes no other (nor later builds)."""
+    from compute.nn.models import build_model
+
+    spec = {"hidden": [6, 6], "activation": "tanh", "layer_norm": True}
+    a, b = build_model(spec, 2, 2, seed=1), build_model(spec, 2, 2, seed=1)
+    c = build_model(spec, 2, 2, seed=2)
+    assert a is not b and all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not torch.equal(a.layers[0].weight, c.layers[0].weight)
+    with torch.no_grad():
+        a.layers[0].weight.add_(1.0)
+        a.norms[0].weight.mul_(3.0)
+    d = build_model(spec, 2, 2, seed=1)
+    assert all(torch.equal(p, q) for p, q in zip(b.parameters(), d.parameters(), strict=True))
+    assert torch.equal(d.norms[0].weight, torch.ones(6)) and torch.equal(d.layers[0].bias, torch.zeros(6))
