@@ -63,6 +63,13 @@ def _layer(lay, li):
 
 
 @njit(**_PART)
+def _io(lay):
+    """``(input features, outputs, first output row, loss code)`` of the kernels' ``lay``."""
+    out = _layer(lay, lay[0])
+    return lay[3], out[1], out[5], lay[2]
+
+
+@njit(**_PART)
 def _forward2(theta, lay, A, H, o):
     """Two examples per lane, inputs in rows ``0..F-1`` and ``o..o+F-1`` of ``A``; logits into
     layer L's rows (and ``o +`` those). Two examples at once make two independent dependency
@@ -292,11 +299,7 @@ def _update(theta, grad, s1, s2, code, t, lr, hp, hp64, stats):
 def _evaluate(theta, lay, X, Y, n, A, H, D, stats):
     """Mean loss and accuracy of each lane's full set ``X (F*n, 16)`` (row ``k*n + i``) into
     ``stats[ST_LOSS]``, ``stats[ST_OK]``."""
-    L = lay[0]
-    F = lay[3]
-    n_out = lay[3 + L]
-    zo = lay[4 + 5 * L + L]
-    code = lay[2]
+    F, n_out, zo, code = _io(lay)
     o = A.shape[0] // 2
     loss = splat_as(A, 0.0)
     ok = splat_as(A, 0.0)
@@ -330,11 +333,7 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0,
     ``epoch_out (epochs*5, 16)``: per epoch rows ``[epoch loss, train loss, train acc, test
     loss, test acc]``, as ``run_steps``' ``epoch_out``.
     """
-    L = lay[0]
-    F = lay[3]
-    n_out = lay[3 + L]
-    zo = lay[4 + 5 * L + L]
-    loss_code = lay[2]
+    F, n_out, zo, loss_code = _io(lay)
     n = Y.shape[0]
     nte = Yte.shape[0]
     spe = (n + bs - 1) // bs

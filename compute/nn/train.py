@@ -380,7 +380,7 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
     """
     t_start = time.perf_counter()
     results: list[TrainResult | None] = [None] * len(configs)
-    groups: dict[tuple, list[tuple[int, LeanRun]]] = {}
+    groups: dict[tuple, list[tuple[int, _Prepared, LeanRun]]] = {}
     tasks: list[Callable[[], None]] = []
 
     def alone(i: int, p: _Prepared | None = None) -> None:
@@ -392,13 +392,13 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
         if run is None:
             tasks.append(lambda i=i, p=p: alone(i, p))
         else:
-            groups.setdefault(lane_key(run), []).append((i, run))
+            groups.setdefault(lane_key(run), []).append((i, p, run))
 
-    def together(members: list[tuple[int, LeanRun]]) -> None:
+    def together(members: list[tuple[int, _Prepared, LeanRun]]) -> None:
         t0 = time.perf_counter()
-        rows = train_group([r for _, r in members])
+        rows = train_group([r for _, _, r in members])
         kernel_s = time.perf_counter() - t0
-        for (i, run), r in zip(members, rows, strict=True):
+        for (i, _, run), r in zip(members, rows, strict=True):
             if not np.isfinite(r[:, :2]).all():
                 alone(i)  # diverged: train() stops at the first non-finite epoch
                 continue
@@ -409,8 +409,7 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
         for k in range(0, len(members), LANES):
             part = members[k:k + LANES]
             if len(part) == 1:  # one run fills the lanes better with its own minibatch
-                tasks.append(lambda m=part[0]: alone(m[0], _Prepared(
-                    m[1].config, "cpu", m[1].data, m[1].model, m[1].layout.n_params, True)))
+                tasks.append(lambda i=part[0][0], p=part[0][1]: alone(i, p))
             else:
                 tasks.append(lambda part=part: together(part))
     if threads <= 1 or len(tasks) <= 1:
