@@ -8,7 +8,7 @@ for a GPU carry ``resources={"GPU": 1}`` (GPU workers are started with ``--resou
 Flow of one job::
 
     POST ─► row in SQLite (queued) ─► client.submit(run_training, key=mathlens-train-<id>)
-    worker: compute.nn.train(callbacks) ─► worker.log_event("mathlens-jobs", {...}) ─► scheduler
+    worker: compute.nn.train(callbacks) ─► worker.log_event("mathlens-jobs", {batch}) ─► scheduler
         ─► client.subscribe_topic handler (event loop) ─► Job.events (numbered) ─► SSE
     cancel: distributed.Event("mathlens-cancel-<id>").set(); the worker's should_stop polls it
     worker killed: the scheduler's "all" topic says remove-worker ─► that worker's job failed
@@ -58,6 +58,7 @@ CONNECT_WAIT_S = 60.0  # a queued job waits this long for a cluster that failed 
 FLUSH_EVERY_S = 2.0  # progress and events of a running job reach SQLite at least this often
 RECENT_JOBS = 64  # finished jobs kept in memory (events, weights) for fast reads and streams
 EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.1, "boundary": 0.5}  # at most one per key and interval
+SEND_EVERY_S = 0.1  # a worker sends a job's events in batches, at most one message per interval
 # Decision boundaries sent whatever the throttle says, evenly spread over the run, so that a run
 # that trains in 0.1 s still has a boundary to replay every few epochs (~40 kB each).
 REPLAY_FRAMES = 12
@@ -183,6 +184,47 @@ class _Throttle:
         self.pending.clear()
 
 
+class _Outbox:
+    """A job's progress events, sent to the scheduler in batches: the first at once, then at most
+    one ``log_event`` per ``SEND_EVERY_S`` (a timer sends what waits), and the rest by ``flush``.
+
+    Each ``log_event`` from the training thread wakes the worker's event loop, which then
+    competes with training for the GIL: one message per event cost ~1 ms each (a 200-epoch run
+    sends its 12 replay frames within ~60 ms); batched, the job trains as fast as without sends.
+    """
+
+    def __init__(self, post: Callable[[list[tuple[str, bytes]]], None]):
+        self.post = post
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, bytes]] = []
+        self.last = -math.inf
+        self.timer: threading.Timer | None = None
+
+    def send(self, kind: str, data: bytes) -> None:
+        with self.lock:
+            self.events.append((kind, data))
+            wait = self.last + SEND_EVERY_S - time.monotonic()
+            if wait <= 0:
+                self._post()
+            elif self.timer is None:
+                self.timer = threading.Timer(wait, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+
+    def flush(self) -> None:
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if self.events:
+                self._post()
+
+    def _post(self) -> None:
+        events, self.events = self.events, []
+        self.last = time.monotonic()
+        self.post(events)
+
+
 def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tuple[dict, bytes]:
     """The only place that knows compute.nn's training API: (result without weights, weights)."""
     from compute.nn.config import TrainConfig
@@ -214,22 +256,19 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
 
     Returns ``{"stopped": None | "cancelled" | "time limit", "result": {...}, "weights": bytes}``.
     """
-    from distributed import Event, get_worker
+    from distributed import Event, get_client, get_worker
 
     worker = get_worker()
     t0, c0 = time.monotonic(), time.process_time()
 
-    def send(kind: str, data: bytes) -> None:  # data: a JSON object, encoded
-        worker.log_event(TOPIC, {"job": job_id, "type": kind, "data": data})
-
-    send(
-        "started",
-        _json({"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}),
-    )
+    outbox = _Outbox(lambda events: worker.log_event(TOPIC, {"job": job_id, "events": events}))
+    info = {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}
+    outbox.post([("started", _json(info))])  # at once, and the first progress event too
     cancelled, done = threading.Event(), threading.Event()
-    cancel = Event(CANCEL_PREFIX + job_id)
-    if cancel.is_set():  # cancelled while it waited for a thread
-        return {"stopped": "cancelled", "result": None, "weights": None}
+    # A job cancelled while it waited for a thread is seen by the watcher's first wait, before
+    # the first kernel chunk ends (a separate is_set() here would cost a scheduler round trip).
+    # The client is bound here, in the task's thread: the watcher thread has no worker context.
+    cancel = Event(CANCEL_PREFIX + job_id, client=get_client())
 
     def watch() -> None:
         # Long-polls the scheduler off the training thread: should_stop costs a flag read, and a
@@ -253,12 +292,13 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
                 state["reason"] = "time limit"
         return state["reason"] is not None
 
-    emit = _Throttle(send, EVENT_INTERVALS_S)
+    emit = _Throttle(outbox.send, EVENT_INTERVALS_S)
     try:
         result, weights = _train(config, emit, should_stop)
+        emit.flush()
     finally:
         done.set()
-    emit.flush()
+        outbox.flush()
     # Seconds of this task and CPU seconds of its process (other tasks' included, if any).
     result["job"] = {"elapsed_s": time.monotonic() - t0, "cpu_s": time.process_time() - c0}
     return {"stopped": state["reason"], "result": result, "weights": weights}
@@ -895,9 +935,14 @@ class JobService:
         job = self.active.get(msg.get("job")) if isinstance(msg, dict) else None
         if job is None:  # another server's job, or one already decided
             return
-        kind, raw = msg.get("type"), msg.get("data") or b"{}"
+        events = msg.get("events")
+        for item in events if isinstance(events, list | tuple) else ():
+            if isinstance(item, list | tuple) and len(item) == 2:
+                self._on_job_event(job, *item)
+
+    def _on_job_event(self, job: Job, kind: Any, raw: Any) -> None:
         try:
-            data = orjson.loads(raw)
+            data = orjson.loads(raw or b"{}")
         except (orjson.JSONDecodeError, TypeError):
             log.warning("job %s: undecodable %s event dropped", job.id, kind)
             return

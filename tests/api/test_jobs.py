@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings
+from server.jobs import KEY_PREFIX
 from server.schemas import jobs as S
 
 TOKEN = "teacher-secret"
@@ -219,6 +220,23 @@ def test_identical_config_returns_the_stored_result(jc, example):
 # -- cancellation, limits, responsiveness ---------------------------------------------------------
 
 
+def _executing(dask_worker: Any) -> list[str]:
+    return [ts.key for ts in dask_worker.state.executing]
+
+
+def dask_executing(jc) -> set[str]:
+    """Keys of the tasks whose threads the workers are running now, cancelled ones included
+    (the scheduler forgets a cancelled task at once; the worker's thread runs on until the
+    task returns)."""
+    client = jc.app.state.jobs.client
+
+    async def ask() -> dict:
+        return await client.run(_executing)
+
+    return {k for keys in jc.portal.call(ask).values() for k in keys}
+
+
+
 def test_live_stream_resumes_and_cancel_takes_under_two_seconds(jc):
     job_id = submit(jc, LONG)
     first = read_events(jc, job_id, stop_after=4)  # queued, running, progress…: then disconnect
@@ -237,6 +255,8 @@ def test_live_stream_resumes_and_cancel_takes_under_two_seconds(jc):
     full = read_events(jc, job_id)
     assert first + second + rest == full  # nothing lost, nothing repeated
     assert full[-1]["event"] == "status" and full[-1]["status"] == "cancelled"
+    # The worker itself stopped (the status alone is set after CANCEL_WAIT_S whatever it does).
+    wait_until(lambda: KEY_PREFIX + job_id not in dask_executing(jc), 3.0, "the worker to stop")
     # Cancelling again changes nothing.
     assert jc.delete(f"/api/v1/jobs/{job_id}").json()["status"] == "cancelled"
 
