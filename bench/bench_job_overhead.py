@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def probe(config: dict, variant: str, i: int) -> float:
     """Seconds of one variant, run in the worker."""
     from compute.nn import TrainConfig, train
-    from server.jobs import EVENT_INTERVALS_S, _Throttle, _train, run_training
+    from server.jobs import EVENT_INTERVALS_S, _encoded, _Throttle, _train, run_training
 
     t = time.perf_counter()
     if variant == "bare":
         train(TrainConfig.from_dict(config))
     elif variant == "callbacks":
-        _train(config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False)
+        _train(config, _Throttle(lambda k, e: _encoded(e), EVENT_INTERVALS_S), lambda: False)
     else:
         run_training(f"bench-overhead-{i}-{time.time_ns()}", config, 600.0)
     return time.perf_counter() - t

@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from server.app import create_app  # noqa: E402
 from server.config import Settings  # noqa: E402
-from server.jobs import EVENT_INTERVALS_S, _Throttle, _train  # noqa: E402
+from server.jobs import EVENT_INTERVALS_S, _encoded, _Throttle, _train  # noqa: E402
 from server.schemas.jobs import EXAMPLE_CONFIG  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def bare(config: dict, callbacks: bool) -> tuple[float, float]:
 
     t0, c0 = time.perf_counter(), time.process_time()
     if callbacks:  # exactly the job's work without Dask: throttled, encoded events
-        result, _ = _train(config, _Throttle(lambda k, d: None, EVENT_INTERVALS_S), lambda: False)
+        result, _ = _train(config, _Throttle(lambda k, e: _encoded(e), EVENT_INTERVALS_S), lambda: False)
         steps = result["steps"]
     else:
         steps = train(TrainConfig.from_dict(config)).steps

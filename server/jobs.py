@@ -27,6 +27,7 @@ import io
 import logging
 import math
 import os
+import queue
 import secrets
 import socket
 import sqlite3
@@ -153,15 +154,20 @@ def _resolved(event: Any) -> Any:
     return event.resolve() if hasattr(event, "resolve") else event
 
 
+def _encoded(event: Any) -> bytes:
+    return _json(_resolved(event))
+
+
 class _Throttle:
     """At most one event per throttle key and interval; the latest held back is sent by ``flush``.
 
-    Events are converted to plain data only when sent, so dropped ones cost nothing (a lazy
-    event, with ``resolve()``, is computed only then). Sending an event drops older held-back
-    events of the same kind, so each kind stays in order.
+    ``send(kind, event)`` gets the event as it came (a lazy one unresolved), so that dropped
+    events cost nothing and the sender may resolve and encode them (``_encoded``) where it
+    likes. Sending an event drops older held-back events of the same kind, so each kind stays
+    in order.
     """
 
-    def __init__(self, send: Callable[[str, bytes], None], intervals: Mapping[str, float]):
+    def __init__(self, send: Callable[[str, Any], None], intervals: Mapping[str, float]):
         self.send, self.intervals = send, intervals
         self.last: dict[str, float] = {}
         self.pending: dict[str, tuple[int, str, Any]] = {}  # key -> (order, kind, event)
@@ -174,13 +180,13 @@ class _Throttle:
         if now - self.last.get(key, -math.inf) >= self.intervals.get(key, 0.0):
             self.last[key] = now
             self.pending = {k: p for k, p in self.pending.items() if p[1] != kind}
-            self.send(kind, _json(_resolved(event)))
+            self.send(kind, event)
         else:
             self.pending[key] = (self.n, kind, event)
 
     def flush(self) -> None:
         for _, kind, event in sorted(self.pending.values(), key=lambda p: p[0]):
-            self.send(kind, _json(_resolved(event)))
+            self.send(kind, event)
         self.pending.clear()
 
 
@@ -223,6 +229,41 @@ class _Outbox:
         events, self.events = self.events, []
         self.last = time.monotonic()
         self.post(events)
+
+
+class _Encoder:
+    """Resolves and encodes a job's progress events on a thread of its own, in order, and hands
+    them to ``post``: the training thread only decides which epochs are sent.
+
+    A progress frame (layer statistics, test outputs, a 50x50 decision boundary) costs ~0.7 ms
+    against ~0.25 ms of training per epoch of the canonical example; here it overlaps with the
+    (GIL-free) training kernel. A failure is raised by ``close``, so the job fails with it.
+    """
+
+    def __init__(self, post: Callable[[str, bytes], None]):
+        self.post = post
+        self.queue: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="mathlens-events", daemon=True)
+        self.thread.start()
+
+    def __call__(self, kind: str, event: Any) -> None:
+        self.queue.put((kind, event))
+
+    def _work(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.post(item[0], _encoded(item[1]))
+                except BaseException as e:  # noqa: BLE001 - raised again by close()
+                    self.error = e
+
+    def close(self) -> None:
+        """Wait until every event put so far is posted."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tuple[dict, bytes]:
@@ -292,12 +333,14 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
                 state["reason"] = "time limit"
         return state["reason"] is not None
 
-    emit = _Throttle(outbox.send, EVENT_INTERVALS_S)
+    encoder = _Encoder(outbox.send)
+    emit = _Throttle(encoder, EVENT_INTERVALS_S)
     try:
         result, weights = _train(config, emit, should_stop)
         emit.flush()
     finally:
         done.set()
+        encoder.close()
         outbox.flush()
     # Seconds of this task and CPU seconds of its process (other tasks' included, if any).
     result["job"] = {"elapsed_s": time.monotonic() - t0, "cpu_s": time.process_time() - c0}

@@ -45,6 +45,9 @@ from .models import SeededDropout, build_model, layer_shapes, weight_layers
 
 CONFIDENCE_BINS = 10
 LEAN_CHUNK_S = 0.03  # target seconds of kernel work between should_stop polls
+# ... and with epoch events: shorter, so that a consumer resolving one chunk's lazy epochs on
+# another thread (a job's event encoder) works while the kernel trains the next chunk.
+LEAN_EVENT_CHUNK_S = 0.005
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -152,7 +155,10 @@ class LazyEpoch:
     computed only when ``resolve()`` is called, from a snapshot of that epoch's weights and
     gradients. The scalars are read directly (``epoch``, ``loss``, ``test_acc``...);
     ``boundary_due`` says whether the resolved event will carry a decision boundary. A consumer
-    that shows only some epochs (a throttled progress stream) pays for those alone."""
+    that shows only some epochs (a throttled progress stream) pays for those alone.
+
+    ``resolve()`` may run on another thread while training goes on: it reads only its epoch's
+    snapshot and scratch buffers of its own, never the live weights."""
 
     __slots__ = ("_scalars", "_details", "boundary_due")
 
@@ -596,6 +602,9 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
     names = [nm for nm, _ in weight_layers(model)]
     grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
     grid_T = run.feature_major(grid[2]) if grid else None
+    # Lazy epochs evaluate in scratch of their own: they may resolve on another thread while
+    # the kernel trains in ``bufs``.
+    ebufs = run.layout.buffers() if cb.on_epoch is not None else bufs
     rows: list[np.ndarray] = []
     g, chunk, stopped, diverged_step = 0, spe, False, None
     t_loop = time.perf_counter()
@@ -604,6 +613,7 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
     # epoch however the steps were chunked.
     snapshots = cb.on_epoch is not None
     max_chunk = max(spe, SNAPSHOT_FLOATS // (2 * run.layout.n_params) * spe) if snapshots else total
+    target_s = LEAN_EVENT_CHUNK_S if cb.on_epoch is not None else LEAN_CHUNK_S
     k = config.step_every
     next_step_event = k
     while g < total:
@@ -650,9 +660,9 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
                     named = [(nm, w, gw) for nm, w, gw in zip(names, wts, grads, strict=True)]
                     boundary = None
                     if want_boundary:
-                        zg, _, _ = run.logits(grid_T, bufs, theta)
+                        zg, _, _ = run.logits(grid_T, ebufs, theta)
                         boundary = boundary_payload(grid[0], grid[1], probabilities(zg, config.loss))
-                    z_te, _, _ = run.logits(run.XteT, bufs, theta)
+                    z_te, _, _ = run.logits(run.XteT, ebufs, theta)
                     return {"layers": layer_stats(named, config.hist_bins),
                             "outputs": output_summary(probabilities(z_te, config.loss)),
                             "boundary": boundary}
@@ -666,7 +676,7 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
         if diverged_step is not None:
             break
         done, g = g1 - g, g1
-        chunk = max(1, min(chunk * 4, int(done * LEAN_CHUNK_S / max(dt, 1e-6))))
+        chunk = max(1, min(chunk * 4, int(done * target_s / max(dt, 1e-6))))
     steps = diverged_step if diverged_step is not None else g
     loop_s = time.perf_counter() - t_loop
     history_rows = np.array(rows).reshape(-1, 5)

@@ -563,3 +563,49 @@ def test_event_encoding_writes_tensors_as_numbers():
         "w": [[1.5, -2.0]], "n": [0, 1, 2], "ok": [True, False], "nan": [None], "bf": [0.5],
         "be": [1.0, 2.0]}
     assert isinstance(out["c"][0], str) and out["obj"].startswith("<object")
+
+
+def test_encoder_posts_in_order_and_close_raises_its_failure():
+    from server.jobs import _Encoder
+
+    class Lazy:
+        def __init__(self, i):
+            self.i = i
+
+        def resolve(self):
+            time.sleep(0.001)
+            return {"i": self.i}
+
+    posted = []
+    enc = _Encoder(lambda kind, data: posted.append((kind, json.loads(data))))
+    for i in range(20):
+        enc("epoch", Lazy(i) if i % 2 else {"i": i})
+    enc.close()
+    assert posted == [("epoch", {"i": i}) for i in range(20)]
+
+    def boom(kind, data):
+        raise RuntimeError("cannot send")
+
+    enc = _Encoder(boom)
+    enc("step", {"i": 0})
+    with pytest.raises(RuntimeError, match="cannot send"):
+        enc.close()
+
+
+def test_outbox_sends_the_first_event_at_once_and_batches_the_rest():
+    from server import jobs
+
+    batches = []
+    box = jobs._Outbox(batches.append)
+    box.send("step", b"1")
+    assert batches == [[("step", b"1")]]  # the first: at once
+    box.send("step", b"2")
+    box.send("epoch", b"3")
+    assert len(batches) == 1  # within SEND_EVERY_S: held
+    wait_until(lambda: len(batches) == 2, 5 * jobs.SEND_EVERY_S, "the timer's batch")
+    assert batches[1] == [("step", b"2"), ("epoch", b"3")]
+    box.send("step", b"4")
+    box.flush()
+    assert batches[-1] == [("step", b"4")] and box.timer is None
+    box.flush()  # nothing waiting: nothing sent
+    assert sum(map(len, batches)) == 4

@@ -197,6 +197,24 @@ def test_lazy_epochs_resolve_to_the_eager_events_from_their_own_epoch():
     assert eager[0].layers[0]["weight_norm"] != eager[-1].layers[0]["weight_norm"]
 
 
+def test_lazy_epochs_resolve_on_another_thread_while_training_goes_on():
+    # A job resolves its progress frames on an encoder thread while the kernel trains the next
+    # chunk: neither may disturb the other (each has scratch buffers of its own).
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = cfg(backend="lean", epochs=60, boundary_every=1, grid_size=40, dtype="float64")
+    eager = []
+    plain = train(c, Callbacks(on_epoch=eager.append))
+    with ThreadPoolExecutor(1) as pool:
+        futures = []
+        threaded = train(c, Callbacks(on_epoch=lambda e: futures.append(pool.submit(e.resolve)),
+                                      lazy_epochs=True))
+        resolved = [f.result() for f in futures]
+    assert threaded.state_dict == plain.state_dict and threaded.history == plain.history
+    assert [e.to_dict() | {"elapsed_s": 0} for e in resolved] == [
+        e.to_dict() | {"elapsed_s": 0} for e in eager]
+
+
 def test_epoch_events_describe_their_own_epoch_when_chunks_span_many():
     # The lean path runs chunks of many epochs and reports each epoch from the kernel's snapshot
     # at that epoch's end: the event of epoch e equals the final state of an e-epoch run (same
