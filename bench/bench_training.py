@@ -36,7 +36,7 @@ import torch  # noqa: E402
 from compute.nn import TrainConfig, make_dataset, train, train_many  # noqa: E402
 from compute.nn.lanes import train_group  # noqa: E402
 from compute.nn.lean import LeanRun, n_outputs, run_chunk  # noqa: E402
-from compute.nn.models import build_model  # noqa: E402
+from compute.nn.models import MLPShape  # noqa: E402
 
 PLAYGROUND = {"2-8-8-8-1": 500_000.0, "2-4-2-1": 2_200_000.0}  # examples/s, as given in the brief
 HIDDEN = {"2-8-8-8-1": [8, 8, 8], "2-4-2-1": [4, 2]}
@@ -121,8 +121,7 @@ def via_train(hidden: list[int], epochs: int, **over) -> tuple[int, Timer]:
 def lean_kernel(hidden: list[int], epochs: int) -> tuple[int, Timer]:
     c = config(hidden, epochs)
     data = make_dataset(**c.dataset)
-    model = build_model(c.model, 2, 2, None, n_outputs=n_outputs("mse", 2), seed=0)
-    run = LeanRun(c, data, model)
+    run = LeanRun(c, data, MLPShape.of(c.model, 2, n_outputs("mse", 2)))
     bufs = run.layout.buffers()
     run.perms.get(0, epochs - 1)  # draw the shuffles outside the timing
     with Timer() as t:
@@ -136,11 +135,7 @@ def _runs(hidden: list[int], epochs: int, runs: int) -> list[LeanRun]:
     for seed in range(runs):
         c = config(hidden, epochs, seed=seed)
         rs.append(
-            LeanRun(
-                c,
-                make_dataset(**c.dataset),
-                build_model(c.model, 2, 2, None, n_outputs=1, seed=seed),
-            )
+            LeanRun(c, make_dataset(**c.dataset), MLPShape.of(c.model, 2, 1))
         )
         rs[-1].perms.get(0, epochs - 1)
     return rs

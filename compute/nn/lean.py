@@ -1,7 +1,7 @@
 """The lean path: small MLPs trained by fused numba kernels on the CPU.
 
-Same math as the torch path (``compute.nn.train``): same initial weights (taken from the seeded
-torch model), same shuffles (``shuffler(seed).permutation(n)`` per epoch), same losses, gradients,
+Same math as the torch path (``compute.nn.train``): same initial weights (drawn as the seeded
+torch model draws them, ``MLPShape.init``), same shuffles (``shuffler(seed).permutation(n)`` per epoch), same losses, gradients,
 L1, clipping, optimizer and per-step learning rates, in the config's dtype (float64 configs agree
 with the torch path to ~1e-10; float32 ones to float32 rounding, their tanh within 2.7e-7).
 ``train()`` routes a config here when
@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from . import _kernels as K
 from .config import TrainConfig, lr_schedule, steps_per_epoch
 from .datasets import Dataset
-from .models import MLP
+from .models import MLPShape
 
 LEAN_ACTIVATIONS = {"linear": K.LINEAR, "relu": K.RELU, "tanh": K.TANH, "sigmoid": K.SIGMOID}
 LEAN_OPTIMIZERS = {"sgd": K.SGD, "adagrad": K.ADAGRAD, "rmsprop": K.RMSPROP, "adam": K.ADAM,
@@ -73,13 +72,12 @@ class LeanLayout:
     dtype: type = np.float64
 
     @classmethod
-    def for_mlp(cls, model: MLP, loss: str, batch_size: int, dtype: str = "float64") -> LeanLayout:
+    def for_mlp(cls, shape: MLPShape, loss: str, batch_size: int,
+                dtype: str = "float64") -> LeanLayout:
         """``dtype="float32"``: weights, data and arithmetic in float32 as torch's float32 path
         (the kernels' vectors then hold twice the lanes per register), with tanh to float32
         accuracy (``K.TANH32``, |relative error| <= 2.7e-7 against 0.5 ulp in torch)."""
-        hidden = [layer.out_features for layer in model.layers]
-        sizes = (model.head.in_features if not hidden else model.layers[0].in_features, *hidden,
-                 model.head.out_features)
+        sizes = shape.sizes
         L = len(sizes) - 1
         # Lanes: the batch padded to the kernels' 16-lane chunks, at least 256 for evaluation.
         S = (max(256, batch_size) + K.CH - 1) // K.CH * K.CH
@@ -90,29 +88,28 @@ class LeanLayout:
             b_off.append(off)
             off += sizes[i + 1]
         f32 = dtype == "float32"
-        code = LEAN_ACTIVATIONS[model.activation]
+        code = LEAN_ACTIVATIONS[shape.activation]
         act = [K.TANH32 if f32 and code == K.TANH else code] * (L - 1) + [K.LINEAR]
         loss_code = (K.MSE32 if f32 else K.MSE) if loss == "mse" else K.CROSS_ENTROPY
-        res = [int(s) for s in model.skip] + [0]
+        res = [int(s) for s in shape.skip] + [0]
         r_off = np.concatenate([[0], np.cumsum(sizes)])  # first buffer row of each layer
         lay = np.array([L, S, loss_code, *sizes, *w_off, *b_off, *act, *res, *r_off[:-1]],
                        dtype=np.int64)
         return cls(tuple(sizes), lay, off, S, int(r_off[-1]), tuple(w_off), tuple(b_off),
                    np.float32 if f32 else np.float64)
 
-    def flatten(self, model: MLP) -> np.ndarray:
-        """``theta (n_params,)`` in the layout's dtype from the model's parameters (same order as
-        torch)."""
-        return np.concatenate([p.detach().cpu().double().reshape(-1).numpy()
-                               for p in model.parameters()]).astype(self.dtype)
+    def flatten(self, params: list[np.ndarray]) -> np.ndarray:
+        """``theta (n_params,)`` in the layout's dtype from ``[W_0, b_0, ...]`` (torch's
+        ``parameters()`` order)."""
+        return np.concatenate([np.ravel(p) for p in params]).astype(self.dtype)
 
-    def load_into(self, model: MLP, theta: np.ndarray) -> None:
-        with torch.no_grad():
-            off = 0
-            for p in model.parameters():
-                n = p.numel()
-                p.copy_(torch.from_numpy(theta[off:off + n].reshape(p.shape)).to(p.dtype))
-                off += n
+    def params(self, theta: np.ndarray) -> list[np.ndarray]:
+        """``[W_0, b_0, ...]`` of ``theta``: views, in its dtype."""
+        out = []
+        for i, (w, b) in enumerate(zip(self.w_off, self.b_off, strict=True)):
+            a, m = self.sizes[i], self.sizes[i + 1]
+            out += [theta[w:w + a * m].reshape(m, a), theta[b:b + m]]
+        return out
 
     def weights(self, theta: np.ndarray) -> list[np.ndarray]:
         """Views of each layer's weight matrix ``(out, in)``."""
@@ -185,12 +182,12 @@ class LeanRun:
     """State of one lean training run: weights, optimizer state and data in the layout's dtype
     (float32 or float64), shuffles."""
 
-    def __init__(self, config: TrainConfig, data: Dataset, model: MLP):
+    def __init__(self, config: TrainConfig, data: Dataset, shape: MLPShape):
         self.config = config
         self.data = data
-        self.model = model
-        self.layout = LeanLayout.for_mlp(model, config.loss, config.batch_size, config.dtype)
-        self.theta = self.layout.flatten(model)
+        self.shape = shape
+        self.layout = LeanLayout.for_mlp(shape, config.loss, config.batch_size, config.dtype)
+        self.theta = self.layout.flatten(shape.init(config.seed))
         P, dt = self.layout.n_params, self.layout.dtype
         self.grad = np.zeros(P, dt)
         self.s1 = np.zeros(P, dt)

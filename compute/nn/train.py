@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -41,7 +42,7 @@ from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
 from .lanes import lane_key, train_group
 from .lean import SNAPSHOT_FLOATS, LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffler
-from .models import SeededDropout, build_model, layer_shapes, weight_layers
+from .models import MLPShape, SeededDropout, build_model, layer_shapes, weight_layers
 
 CONFIDENCE_BINS = 10
 LEAN_CHUNK_S = 0.03  # target seconds of kernel work between should_stop polls
@@ -113,7 +114,8 @@ class TrainResult:
     training loss seen during the epoch). ``confusion[i][j]``: test points of class i predicted j.
     ``examples_per_s``: training examples / seconds of the training loop (evaluation and
     callbacks included); ``elapsed_s``: the whole call. ``state_dict``: ``torch.save`` bytes of
-    the model's ``state_dict`` (CPU tensors)."""
+    the model's ``state_dict`` (CPU tensors), serialized on first use (~1 ms; many runs of
+    ``train_many`` are never downloaded)."""
 
     train_accuracy: float
     test_accuracy: float
@@ -132,11 +134,15 @@ class TrainResult:
     diverged: bool
     diverged_step: int | None
     config: dict[str, Any]
-    state_dict: bytes = field(repr=False, default=b"")
+    state: bytes | Callable[[], bytes] = field(repr=False, default=b"")  # or makes them
+
+    @functools.cached_property
+    def state_dict(self) -> bytes:
+        return self.state() if callable(self.state) else self.state
 
     def to_dict(self, include_state: bool = False) -> dict[str, Any]:
         # field by field, not asdict: its deep copy of the history cost ~8 ms per result
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "state_dict"}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "state"}
         d["confusion"] = [[int(c) for c in row] for row in self.confusion]
         d["layer_shapes"] = [dict(s) for s in self.layer_shapes]
         d["config"] = copy.deepcopy(self.config)
@@ -323,9 +329,12 @@ def confusion_matrix(y: np.ndarray, pred: np.ndarray, k: int) -> list[list[int]]
     return cm.tolist()
 
 
-def state_bytes(model: torch.nn.Module) -> bytes:
+def state_bytes(state: torch.nn.Module | Mapping[str, torch.Tensor]) -> bytes:
+    """``torch.save`` bytes of a model's ``state_dict`` (or of such a dict), CPU tensors."""
+    if isinstance(state, torch.nn.Module):
+        state = state.state_dict()
     buf = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
+    torch.save({k: v.detach().cpu() for k, v in state.items()}, buf)
     return buf.getvalue()
 
 
@@ -371,33 +380,47 @@ def train(config: TrainConfig, callbacks: Callbacks | None = None,
 
 @dataclass
 class _Prepared:
+    """A config ready to train: the lean path needs only the MLP's shape (its kernels draw the
+    initial weights as the torch model would), the torch path the seeded model."""
+
     config: TrainConfig
     device: str
     data: Dataset
-    model: torch.nn.Module
+    model: torch.nn.Module | None
+    shape: MLPShape | None
     n_params: int
     lean: bool
 
 
 def _prepare(config: TrainConfig) -> _Prepared:
-    """Data, seeded model and backend choice of ``config`` (raises ``ValueError`` as ``train``)."""
+    """Data, backend choice and seeded model or MLP shape of ``config`` (raises ``ValueError``
+    as ``train``)."""
     device = resolve_device(config.device)
     data = make_dataset(**config.dataset)
     n_out = n_outputs(config.loss, data.n_classes)
-    model = build_model(config.model, data.n_features, data.n_classes, data.image_shape,
-                        n_outputs=n_out, seed=config.seed)
-    n_params = sum(p.numel() for p in model.parameters())
+    m = config.model
+    shape = model = None
+    if m["kind"] == "mlp" and not m["layer_norm"] and not m["dropout"]:
+        shape = MLPShape.of(m, data.n_features, n_out)
+        n_params = shape.n_params
+    else:
+        model = build_model(m, data.n_features, data.n_classes, data.image_shape,
+                            n_outputs=n_out, seed=config.seed)
+        n_params = sum(p.numel() for p in model.parameters())
     reason = lean_ineligible_reason(config, device, n_params)
     if config.backend == "lean" and reason:
         raise ValueError(f"backend 'lean' cannot train this config: {reason}")
-    return _Prepared(config, device, data, model, n_params,
-                     config.backend != "torch" and reason is None)
+    lean = config.backend != "torch" and reason is None
+    if not lean and model is None:
+        model = build_model(m, data.n_features, data.n_classes, data.image_shape,
+                            n_outputs=n_out, seed=config.seed)
+    return _Prepared(config, device, data, model, shape, n_params, lean)
 
 
 def _train_prepared(p: _Prepared, cb: Callbacks, should_stop: Callable[[], bool] | None,
                     t_start: float) -> TrainResult:
     if p.lean:
-        return _train_lean(p.config, p.data, p.model, cb, should_stop, t_start)
+        return _train_lean(p.config, p.data, p.shape, cb, should_stop, t_start)
     return _train_torch(p.config, p.data, p.model, p.device, p.n_params, cb, should_stop, t_start)
 
 
@@ -425,7 +448,7 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
 
     for i, c in enumerate(configs):
         p = _prepare(c)  # a bad config raises here, before any training, as train() would
-        run = LeanRun(c, p.data, p.model) if lanes and p.lean else None
+        run = LeanRun(c, p.data, p.shape) if lanes and p.lean else None
         if run is None:
             tasks.append(lambda i=i, p=p: alone(i, p))
         else:
@@ -581,7 +604,7 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
         layer_shapes=layer_shapes(model), elapsed_s=time.perf_counter() - t_start, steps=step,
         epochs=len(history["loss"]), examples_per_s=_rate(step, spe, n, bs, loop_s),
         device=device, backend="torch", stopped=stopped, diverged=diverged_step is not None,
-        diverged_step=diverged_step, config=config.to_dict(), state_dict=state_bytes(model))
+        diverged_step=diverged_step, config=config.to_dict(), state=state_bytes(model))
     if cb.on_end is not None:
         cb.on_end(result)
     return result
@@ -594,12 +617,12 @@ def _rate(steps: int, spe: int, n: int, bs: int, seconds: float) -> float:
     return examples / seconds if seconds > 0 else 0.0
 
 
-def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: Callbacks,
+def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbacks,
                 should_stop: Callable[[], bool] | None, t_start: float) -> TrainResult:
-    run = LeanRun(config, data, model)
+    run = LeanRun(config, data, shape)
     bufs = run.layout.buffers()
     spe, total = run.spe, run.total_steps
-    names = [nm for nm, _ in weight_layers(model)]
+    names = shape.names
     grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
     grid_T = run.feature_major(grid[2]) if grid else None
     # Lazy epochs evaluate in scratch of their own: they may resolve on another thread while
@@ -686,11 +709,8 @@ def _train_lean(config: TrainConfig, data: Dataset, model: torch.nn.Module, cb: 
 def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_start: float,
                  stopped: bool, diverged_step: int | None, bufs: tuple[np.ndarray, ...],
                  cb: Callbacks | None = None) -> TrainResult:
-    config, data, model = run.config, run.data, run.model
+    config, data = run.config, run.data
     spe, n = run.spe, run.Y.shape[0]
-    if config.dtype == "float64":
-        model = model.double()
-    run.layout.load_into(model, run.theta)
     rows = rows[~np.isnan(rows).all(axis=1)] if rows.size else rows.reshape(0, 5)
     n_ep = rows.shape[0]
     history = {"loss": rows[:, 0].tolist(), "train_loss": rows[:, 1].tolist(),
@@ -704,10 +724,11 @@ def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_st
     result = TrainResult(
         train_accuracy=tr_acc, test_accuracy=te_acc, loss=tr_loss, test_loss=te_loss,
         history=history, confusion=confusion_matrix(data.y_test, pred, data.n_classes),
-        layer_shapes=layer_shapes(model), elapsed_s=time.perf_counter() - t_start, steps=steps,
-        epochs=n_ep, examples_per_s=_rate(steps, spe, n, config.batch_size, loop_s),
+        layer_shapes=run.shape.layer_shapes(), elapsed_s=time.perf_counter() - t_start,
+        steps=steps, epochs=n_ep, examples_per_s=_rate(steps, spe, n, config.batch_size, loop_s),
         device="cpu", backend="lean", stopped=stopped, diverged=diverged_step is not None,
-        diverged_step=diverged_step, config=config.to_dict(), state_dict=state_bytes(model))
+        diverged_step=diverged_step, config=config.to_dict(),
+        state=lambda: state_bytes(run.shape.state_dict(run.layout.params(run.theta))))
     if cb is not None and cb.on_end is not None:
         cb.on_end(result)
     return result

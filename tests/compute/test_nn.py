@@ -512,6 +512,57 @@ def test_build_model_is_seeded_and_leaves_global_rng_alone():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
+@pytest.mark.parametrize("spec", [{"hidden": [16, 16], "activation": "tanh"},
+                                  {"hidden": [5, 5, 3], "activation": "relu", "residual": True},
+                                  {"hidden": [], "activation": "sigmoid"},
+                                  {"hidden": [6], "activation": "gelu"}])
+def test_mlp_shape_draws_the_built_models_weights(spec):
+    # The lean path builds no torch modules: its initial weights, names, layer shapes and
+    # saved state must be those of build_model's MLP, bit for bit.
+    from compute.nn.models import MLPShape, layer_shapes
+
+    for seed in (0, 11):
+        model = build_model(spec, 2, 3, seed=seed)
+        shape = MLPShape.of(spec, 2, 3)
+        params = shape.init(seed)
+        assert all(np.array_equal(p.detach().numpy(), q)
+                   for p, q in zip(model.parameters(), params, strict=True))
+        assert shape.n_params == sum(p.numel() for p in model.parameters())
+        assert shape.layer_shapes() == layer_shapes(model) and shape.skip == tuple(model.skip)
+        state = shape.state_dict(params)
+        assert list(state) == list(model.state_dict())
+        assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(ValueError):
+        MLPShape.of({"hidden": [4], "layer_norm": True}, 2, 2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lean_weights_load_into_the_model_and_give_its_outputs(dtype):
+    c = cfg(backend="lean", epochs=3, dtype=dtype)
+    r = train(c)
+    assert callable(r.state)  # serialized on first use, once
+    assert r.state_dict is r.state_dict
+    state = torch.load(io.BytesIO(r.state_dict))
+    model = build_model(c.model, 2, 2, seed=c.seed)
+    assert {v.dtype for v in state.values()} == {getattr(torch, dtype)}
+    model = model.to(getattr(torch, dtype))
+    model.load_state_dict(state)
+    data = make_dataset(**c.dataset)
+    with torch.no_grad():
+        z = model(torch.tensor(data.X_test, dtype=getattr(torch, dtype))).numpy()
+    assert (z.argmax(1) == data.y_test).mean() == pytest.approx(r.test_accuracy)
+
+
+def test_datasets_are_shared_read_only_between_builds():
+    a = make_dataset("moons", n_samples=300, noise=0.1, seed=4)
+    b = make_dataset(name="moons", seed=4, noise=0.1, n_samples=300)
+    assert a is b and not a.X_train.flags.writeable
+    c = make_dataset("moons", n_samples=300, noise=0.1, seed=5)
+    assert c is not a and not np.array_equal(c.X_train, a.X_train)
+    with pytest.raises(TypeError):
+        a.params["seed"] = 9
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_trains_on_cuda():
