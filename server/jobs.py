@@ -184,6 +184,10 @@ class _Throttle:
         else:
             self.pending[key] = (self.n, kind, event)
 
+    def due(self, key: str) -> bool:
+        """Whether an event under ``key`` would be sent now."""
+        return time.monotonic() - self.last.get(key, -math.inf) >= self.intervals.get(key, 0.0)
+
     def flush(self) -> None:
         for _, kind, event in sorted(self.pending.values(), key=lambda p: p[0]):
             self.send(kind, event)
@@ -283,10 +287,18 @@ def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tu
         else:
             emit("epoch", e, "boundary" if due else "epoch")
 
-    # Lazy epochs: the throttle drops most of them, and a dropped one costs only its scalars.
+    def wants(kind: str, n: int) -> bool:  # events the throttle would drop are not even built
+        if kind == "step":
+            return emit.due("step")
+        if n % every == 0:  # may draw a boundary: a replay frame, or throttled as one
+            return (n // every) % stride == 0 or emit.due("boundary") or emit.due("epoch")
+        return emit.due("epoch")
+
+    # Lazy epochs: of those built, the throttle still drops some; a dropped one costs only its
+    # scalars.
     callbacks = Callbacks(
         on_step=lambda e: emit("step", e), on_epoch=on_epoch, on_end=lambda r: emit.flush(),
-        lazy_epochs=True,
+        lazy_epochs=True, wants=wants,
     )
     result = train(tc, callbacks=callbacks, should_stop=should_stop)
     return orjson.loads(_json(result)), bytes(result.state_dict)

@@ -192,12 +192,18 @@ class Callbacks:
     ``lazy_epochs``: ``on_epoch`` receives a ``LazyEpoch`` (call ``resolve()`` for the
     ``EpochInfo``) on backends that support it (lean), so that epochs nobody looks at cost
     only their scalars; otherwise an ``EpochInfo``.
+
+    ``wants(kind, n)``: asked before a step event (``"step"``, the step) or an epoch event
+    (``"epoch"``, the epoch) is built; False skips it. The last epoch event and the last step
+    event of a run are always delivered. A throttled consumer (a job's progress stream) then pays nothing
+    for the events it would drop: a tiny net's 2000-epoch run makes 5000 step events.
     """
 
     on_step: Callable[[StepInfo], None] | None = None
     on_epoch: Callable[[EpochInfo], None] | None = None
     on_end: Callable[[TrainResult], None] | None = None
     lazy_epochs: bool = False
+    wants: Callable[[str, int], bool] | None = None
 
 
 # --- helpers shared by the backends -------------------------------------------------------------
@@ -514,6 +520,7 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
     mult = lr_multipliers(config.schedule, total, config.optimizer["lr"]).tolist()
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: mult[min(t, total)])
     base_lr = float(config.optimizer["lr"])
+    wants = cb.wants
 
     def put(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.array(a)).to(device)  # a copy: datasets are read-only
@@ -566,7 +573,8 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
                 sched.step()
                 step += 1
                 loss_sum += loss.detach().double() * idx.shape[0]
-                if cb.on_step is not None and step % config.step_every == 0:
+                if cb.on_step is not None and step % config.step_every == 0 and (
+                        wants is None or step + config.step_every > total or wants("step", step)):
                     cb.on_step(StepInfo(step, epoch, float(loss.detach()), base_lr * mult[step - 1]))
             if stopped:
                 break
@@ -580,8 +588,8 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
             finite = math.isfinite(ep_loss) and math.isfinite(tr_loss)
             if not finite:
                 diverged_step = step
-            if cb.on_epoch is not None:
-                last = epoch == config.epochs or not finite
+            last = epoch == config.epochs or not finite
+            if cb.on_epoch is not None and (wants is None or last or wants("epoch", epoch)):
                 named = [(nm, m.weight.detach().cpu().numpy(),
                           None if m.weight.grad is None else m.weight.grad.detach().cpu().numpy())
                          for nm, m in weight_layers(model)]
@@ -637,6 +645,7 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
     snapshots = cb.on_epoch is not None
     max_chunk = max(spe, SNAPSHOT_FLOATS // (2 * run.layout.n_params) * spe) if snapshots else total
     target_s = LEAN_EVENT_CHUNK_S if cb.on_epoch is not None else LEAN_CHUNK_S
+    wants = cb.wants
     k = config.step_every
     next_step_event = k
     while g < total:
@@ -652,24 +661,25 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
             nonlocal next_step_event
             while next_step_event <= last:
                 s = next_step_event
-                cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
-                                    float(run.lrs[s - 1])))
+                if wants is None or s + k > total or wants("step", s):
+                    cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
+                                        float(run.lrs[s - 1])))
                 next_step_event += k
 
         e_first = g // spe
         out_rows = epoch_out.tolist()  # Python floats: per-epoch bookkeeping without numpy calls
+        n_rows = 0
         for e in range(e_first, g1 // spe):
-            row = epoch_out[e - e_first]
-            rows.append(row)
+            n_rows += 1
             ep_loss, tr_loss, tr_acc, te_loss, te_acc = out_rows[e - e_first]
             finite = math.isfinite(ep_loss) and math.isfinite(tr_loss)
             if not finite:
                 diverged_step = (e + 1) * spe
             if cb.on_step is not None:
                 steps_until((e + 1) * spe)
-            if cb.on_epoch is not None:
-                epoch = e + 1
-                last = epoch == config.epochs or not finite
+            epoch = e + 1
+            last = epoch == config.epochs or not finite
+            if cb.on_epoch is not None and (wants is None or last or wants("epoch", epoch)):
                 want_boundary = grid is not None and _want_boundary(data, epoch, last, config)
                 elapsed = t0 + dt * (epoch * spe - g) / (g1 - g) - t_start
                 scalars = {"epoch": epoch, "step": epoch * spe, "loss": ep_loss,
@@ -694,6 +704,7 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
                 cb.on_epoch(lazy if cb.lazy_epochs else lazy.resolve())
             if not finite:
                 break
+        rows.append(epoch_out[:n_rows])
         if cb.on_step is not None and diverged_step is None:
             steps_until(g1)
         if diverged_step is not None:
@@ -702,7 +713,7 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
         chunk = max(1, min(chunk * 4, int(done * target_s / max(dt, 1e-6))))
     steps = diverged_step if diverged_step is not None else g
     loop_s = time.perf_counter() - t_loop
-    history_rows = np.array(rows).reshape(-1, 5)
+    history_rows = np.concatenate(rows) if rows else np.empty((0, 5))
     return _finish_lean(run, history_rows, steps, loop_s, t_start, stopped, diverged_step, bufs, cb)
 
 

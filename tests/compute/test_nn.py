@@ -215,6 +215,30 @@ def test_lazy_epochs_resolve_on_another_thread_while_training_goes_on():
         e.to_dict() | {"elapsed_s": 0} for e in eager]
 
 
+@pytest.mark.parametrize("backend", ["lean", "torch"])
+def test_wants_skips_events_but_never_the_last_ones(backend):
+    # A throttled consumer says which events it would take; the rest are never built, the
+    # training is unchanged, and the run's last epoch and last step always arrive.
+    c = cfg(backend=backend, epochs=6, step_every=4, dtype="float64")
+    every_epoch, every_step = [], []
+    full = train(c, Callbacks(on_step=every_step.append, on_epoch=every_epoch.append))
+    asked, epochs, steps = [], [], []
+
+    def wants(kind, n):
+        asked.append((kind, n))
+        return kind == "epoch" and n % 2 == 1
+
+    r = train(c, Callbacks(on_step=steps.append, on_epoch=epochs.append, wants=wants))
+    assert r.history == full.history and r.state_dict == full.state_dict
+    assert [e.epoch for e in epochs] == [1, 3, 5, 6]
+    assert [e.to_dict() | {"elapsed_s": 0} for e in epochs] == [
+        e.to_dict() | {"elapsed_s": 0} for e in every_epoch if e.epoch in (1, 3, 5, 6)]
+    last = every_step[-1].step  # the last multiple of step_every
+    assert [s.step for s in steps] == [last] and r.steps - 4 < last <= r.steps
+    assert ("epoch", 6) not in asked and ("step", last) not in asked
+    assert {n for k, n in asked if k == "step"} == {s.step for s in every_step} - {last}
+
+
 def test_epoch_events_describe_their_own_epoch_when_chunks_span_many():
     # The lean path runs chunks of many epochs and reports each epoch from the kernel's snapshot
     # at that epoch's end: the event of epoch e equals the final state of an e-epoch run (same
