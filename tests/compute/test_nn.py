@@ -688,10 +688,30 @@ def test_lean_activations_in_float32():
     assert (np.abs(sig - s) / s).max() <= 8 * 2 ** -24
 
 
+def test_numba_shuffles_are_numpys_numbers_and_leave_its_state():
+    # compute.nn._shuffle re-implements PCG64 and numpy's Fisher-Yates: the permutations, the
+    # generator's state afterwards (the 32-bit half it holds included) and the stream after it
+    # must all be numpy's, from fresh generators and from ones holding a half.
+    from compute.nn._shuffle import permutations
+
+    for seed in range(12):
+        for n in (1, 2, 3, 7, 64, 250, 701, 5000):
+            rows = (1, 2, 5, 40, 130)[seed % 5]
+            a, b = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 2])
+            if seed % 3 == 0:  # numpy now holds the high half of a 64-bit draw
+                a.integers(0, 10, dtype=np.uint32)
+                b.integers(0, 10, dtype=np.uint32)
+            got = permutations(a, n, rows)
+            want = np.stack([b.permutation(n) for _ in range(rows)])
+            assert np.array_equal(got, want), (seed, n, rows)
+            assert a.bit_generator.state == b.bit_generator.state, (seed, n, rows)
+            assert np.array_equal(a.permutation(n), b.permutation(n)) and a.random() == b.random()
+
+
 def test_shuffles_drawn_in_blocks_equal_one_permutation_per_epoch():
-    """``Permutations`` draws the epochs it has not drawn yet with one ``Generator.permuted``
-    call; whatever the chunking, epoch e's order is the e-th ``permutation(n)`` of the run's
-    generator (what the torch path draws)."""
+    """``Permutations`` draws the epochs it has not drawn yet in one call; whatever the
+    chunking, epoch e's order is the e-th ``permutation(n)`` of the run's generator (what the
+    torch path draws)."""
     from compute.nn.lean import Permutations, shuffler
 
     for n in (1, 2, 7, 250):
