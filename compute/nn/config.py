@@ -9,7 +9,7 @@ the optimizer's ``lr``, stepped once per optimizer step: ``lr_t = lr * m(t)``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -157,7 +157,20 @@ class TrainConfig:
         return cfg
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """``asdict(self)``, ~10x faster (its generic deep copy cost ~0.4 ms a result)."""
+        return {name: _copied(getattr(self, name)) for name in _FIELDS}
+
+
+def _copied(x: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, tuples of scalars), as ``asdict`` copies."""
+    if isinstance(x, dict):
+        return {k: _copied(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return type(x)(_copied(v) for v in x)
+    return x
+
+
+_FIELDS = tuple(f.name for f in fields(TrainConfig))
 
 
 def n_train(dataset: Mapping[str, Any]) -> int:

@@ -727,7 +727,7 @@ def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_st
     history = {"loss": rows[:, 0].tolist(), "train_loss": rows[:, 1].tolist(),
                "test_loss": rows[:, 3].tolist(), "train_acc": rows[:, 2].tolist(),
                "test_acc": rows[:, 4].tolist(),
-               "lr": [float(run.lrs[(e + 1) * spe - 1]) for e in range(n_ep)]}
+               "lr": run.lrs[spe - 1::spe][:n_ep].astype(np.float64).tolist()}
     z_tr, _, _ = run.logits(run.XT, bufs)
     z_te, _, _ = run.logits(run.XteT, bufs)
     tr_loss, tr_acc, _ = logits_metrics(z_tr, data.y_train, config.loss)

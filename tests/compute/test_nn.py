@@ -708,6 +708,19 @@ def test_numba_shuffles_are_numpys_numbers_and_leave_its_state():
             assert np.array_equal(a.permutation(n), b.permutation(n)) and a.random() == b.random()
 
 
+def test_config_to_dict_is_asdict_and_a_copy():
+    from dataclasses import asdict
+
+    for d in ({}, {"schedule": {"name": "step", "step_size": 3, "gamma": 0.5}},
+              {"model": {"hidden": [4, 3], "residual": True}, "grad_clip": 1.0,
+               "optimizer": {"name": "adam", "lr": 0.01, "betas": [0.8, 0.9]}}):
+        c = cfg(**d)
+        out = c.to_dict()
+        assert out == asdict(c) and list(out) == list(asdict(c))
+        out["model"]["hidden"].append(99)
+        assert c.model["hidden"][-1] != 99  # a copy, not the config's own lists
+
+
 def test_shuffles_drawn_in_blocks_equal_one_permutation_per_epoch():
     """``Permutations`` draws the epochs it has not drawn yet in one call; whatever the
     chunking, epoch e's order is the e-th ``permutation(n)`` of the run's generator (what the
