@@ -10,7 +10,7 @@ same worker, interleaved, ``--repeats`` times each:
 - ``job task``: ``server.jobs.run_training``, the whole Dask task of a job (events sent through
   ``log_event``, the cancel watcher, the result).
 
-    python bench/bench_job_overhead.py [--epochs 2000] [--repeats 8]
+    python bench/bench_job_overhead.py [--epochs 2000] [--repeats 8] [--playground 2-4-2-1]
 """
 
 from __future__ import annotations
@@ -47,8 +47,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=8)
+    ap.add_argument("--playground", choices=["2-8-8-8-1", "2-4-2-1"],
+                    help="a TensorFlow Playground configuration instead of the canonical example")
     args = ap.parse_args()
-    config = {**EXAMPLE_CONFIG, "epochs": args.epochs}
+    if args.playground:
+        from bench_jobs import PLAYGROUND, playground_config
+
+        config = playground_config(PLAYGROUND[args.playground][0], args.epochs, 0)
+    else:
+        config = {**EXAMPLE_CONFIG, "epochs": args.epochs}
     variants = ("bare", "callbacks", "job task")
     times: dict[str, list[float]] = {v: [] for v in variants}
     with (
@@ -62,7 +69,8 @@ def main() -> None:
                 times[v].append(client.submit(probe, config, v, i, pure=False).result())
     med = {v: statistics.median(ts) for v, ts in times.items()}
     best = {v: min(ts) for v, ts in times.items()}
-    print(f"\n{args.epochs} epochs of the canonical example, one worker, {args.repeats} of each:\n")
+    what = f"the Playground's {args.playground}" if args.playground else "the canonical example"
+    print(f"\n{args.epochs} epochs of {what}, one worker, {args.repeats} of each:\n")
     print("| | median | fastest | bare ÷ this (median; fastest) |")
     print("|---|---:|---:|---:|")
     for v in variants:

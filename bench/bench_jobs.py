@@ -7,7 +7,11 @@ Prints a markdown table of
 - seconds from submit (POST) to the first progress event on the SSE stream, and to "running";
 - N concurrent jobs: aggregate steps/s and wall time.
 
+- with ``--playground N``: N jobs at once on each of TensorFlow Playground's configurations
+  (per run examples/s against the Playground's, as bench_training.py's table).
+
     python bench/bench_jobs.py [--epochs 1000] [--concurrency 1 2 4] [--workers 1] [--threads 2]
+                               [--playground 30]
 """
 
 from __future__ import annotations
@@ -101,6 +105,50 @@ def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
     return sum(o["steps"] for o in out) / wall, wall
 
 
+PLAYGROUND = {"2-8-8-8-1": ([8, 8, 8], 500_000.0), "2-4-2-1": ([4, 2], 2_200_000.0)}
+
+
+def playground_config(hidden: list[int], epochs: int, seed: int) -> dict:
+    """TensorFlow Playground's setup (as bench_training.py): spiral, 500 points, half for
+    training, tanh net, squared error, SGD lr 0.03, batch 10."""
+    return {
+        "dataset": {"name": "spirals", "n_samples": 500, "noise": 0.0, "test_fraction": 0.5,
+                    "seed": seed},
+        "model": {"hidden": hidden, "activation": "tanh"},
+        "loss": "mse",
+        "optimizer": {"name": "sgd", "lr": 0.03},
+        "epochs": epochs,
+        "batch_size": 10,
+        "seed": seed,
+    }
+
+
+def playground_jobs(c: TestClient, n: int, epochs: int) -> None:
+    """``n`` Playground-config jobs submitted at once, per net: each run's examples over the
+    wall time until all are done, against the Playground's examples/s."""
+    svc = c.app.state.jobs
+    print(f"\n### {n} concurrent jobs on TensorFlow Playground's configurations ({epochs} epochs)\n")
+    print("| net | all done | per run | x Playground | one job's Dask task (median) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (hidden, pg) in PLAYGROUND.items():
+        t0 = time.perf_counter()
+        ids = []
+        for i in range(n):
+            r = c.post("/api/v1/jobs", json={"config": playground_config(hidden, epochs, 100 + i),
+                                             "fresh": True})
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+        while any(i in svc.active for i in ids):
+            time.sleep(0.01)
+        wall = time.perf_counter() - t0
+        jobs = [c.get(f"/api/v1/jobs/{i}").json() for i in ids]
+        assert all(j["status"] == "succeeded" for j in jobs), [j["error"] for j in jobs]
+        per_run = epochs * 250 / wall
+        task = statistics.median(j["result"]["job"]["elapsed_s"] for j in jobs)
+        print(f"| {name} | {wall:.2f} s | {per_run:,.0f} ex/s | {per_run / pg:.3f} | "
+              f"{task * 1e3:.0f} ms |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -110,6 +158,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--workers", type=int, default=1, help="LocalCluster worker processes")
     ap.add_argument("--threads", type=int, default=2, help="threads per worker")
+    ap.add_argument("--playground", type=int, default=0, metavar="N",
+                    help="also N concurrent jobs on each Playground configuration")
     args = ap.parse_args()
     config = {**EXAMPLE_CONFIG, "epochs": args.epochs}
 
@@ -134,6 +184,8 @@ def main() -> None:
             with_cb.append(bare(config, True))
             runs.append(one_job(c, {**config, "seed": 2000 + i}))
         conc = {n: concurrent(c, config, n) for n in args.concurrency}
+        if args.playground:
+            playground_jobs(c, args.playground, args.epochs)
 
     def med(xs: list[tuple[float, float]], i: int) -> float:
         return statistics.median(x[i] for x in xs)
