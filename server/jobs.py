@@ -262,11 +262,12 @@ class _Encoder:
                 except BaseException as e:  # noqa: BLE001 - raised again by close()
                     self.error = e
 
-    def close(self) -> None:
-        """Wait until every event put so far is posted."""
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
+    def close(self, check: bool = True) -> None:
+        """Wait until every event put so far is posted; then raise a failure if ``check``."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if check and self.error is not None:
             raise self.error
 
 
@@ -318,8 +319,8 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
     info = {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}
     outbox.post([("started", _json(info))])  # at once, and the first progress event too
     cancelled, done = threading.Event(), threading.Event()
-    # A job cancelled while it waited for a thread is seen by the watcher's first wait, before
-    # the first kernel chunk ends (a separate is_set() here would cost a scheduler round trip).
+    # A job cancelled while it waited for a thread is seen by the watcher's first wait, within
+    # the first few ms of training (a separate is_set() here would cost a scheduler round trip).
     # The client is bound here, in the task's thread: the watcher thread has no worker context.
     cancel = Event(CANCEL_PREFIX + job_id, client=get_client())
 
@@ -350,9 +351,10 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
     try:
         result, weights = _train(config, emit, should_stop)
         emit.flush()
-    finally:
+        encoder.close()  # an encoding failure fails the job
+    finally:  # a training failure is the one raised, whatever the encoder says
         done.set()
-        encoder.close()
+        encoder.close(check=False)
         outbox.flush()
     # Seconds of this task and CPU seconds of its process (other tasks' included, if any).
     result["job"] = {"elapsed_s": time.monotonic() - t0, "cpu_s": time.process_time() - c0}
