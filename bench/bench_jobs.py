@@ -36,6 +36,10 @@ from server.config import Settings  # noqa: E402
 from server.jobs import EVENT_INTERVALS_S, _encoded, _Throttle, _train  # noqa: E402
 from server.schemas.jobs import EXAMPLE_CONFIG  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_training import HIDDEN, playground_config  # noqa: E402
+from bench_training import PLAYGROUND as PG_RATES  # noqa: E402
+
 
 def bare(config: dict, callbacks: bool) -> tuple[float, float]:
     """(steps per second, steps per CPU second) of compute.nn.train in this process, with the
@@ -105,22 +109,7 @@ def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
     return sum(o["steps"] for o in out) / wall, wall
 
 
-PLAYGROUND = {"2-8-8-8-1": ([8, 8, 8], 500_000.0), "2-4-2-1": ([4, 2], 2_200_000.0)}
-
-
-def playground_config(hidden: list[int], epochs: int, seed: int) -> dict:
-    """TensorFlow Playground's setup (as bench_training.py): spiral, 500 points, half for
-    training, tanh net, squared error, SGD lr 0.03, batch 10."""
-    return {
-        "dataset": {"name": "spirals", "n_samples": 500, "noise": 0.0, "test_fraction": 0.5,
-                    "seed": seed},
-        "model": {"hidden": hidden, "activation": "tanh"},
-        "loss": "mse",
-        "optimizer": {"name": "sgd", "lr": 0.03},
-        "epochs": epochs,
-        "batch_size": 10,
-        "seed": seed,
-    }
+PLAYGROUND = {name: (HIDDEN[name], rate) for name, rate in PG_RATES.items()}
 
 
 def playground_jobs(c: TestClient, n: int, epochs: int) -> None:

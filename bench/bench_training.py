@@ -42,26 +42,27 @@ PLAYGROUND = {"2-8-8-8-1": 500_000.0, "2-4-2-1": 2_200_000.0}  # examples/s, as 
 HIDDEN = {"2-8-8-8-1": [8, 8, 8], "2-4-2-1": [4, 2]}
 
 
-def config(hidden: list[int], epochs: int, seed: int = 0, **over) -> TrainConfig:
-    return TrainConfig.from_dict(
-        {
-            "dataset": {
-                "name": "spirals",
-                "n_samples": 500,
-                "noise": 0.0,
-                "test_fraction": 0.5,
-                "seed": seed,
-            },
-            "model": {"hidden": hidden, "activation": "tanh"},
-            "loss": "mse",
-            "optimizer": {"name": "sgd", "lr": 0.03},
-            "epochs": epochs,
-            "batch_size": 10,
+def playground_config(hidden: list[int], epochs: int, seed: int = 0) -> dict:
+    """TensorFlow Playground's setup as a MathLens config (also what bench_jobs submits)."""
+    return {
+        "dataset": {
+            "name": "spirals",
+            "n_samples": 500,
+            "noise": 0.0,
+            "test_fraction": 0.5,
             "seed": seed,
-            "device": "cpu",
-            **over,
-        }
-    )
+        },
+        "model": {"hidden": hidden, "activation": "tanh"},
+        "loss": "mse",
+        "optimizer": {"name": "sgd", "lr": 0.03},
+        "epochs": epochs,
+        "batch_size": 10,
+        "seed": seed,
+    }
+
+
+def config(hidden: list[int], epochs: int, seed: int = 0, **over) -> TrainConfig:
+    return TrainConfig.from_dict({**playground_config(hidden, epochs, seed), "device": "cpu", **over})
 
 
 class Timer:
