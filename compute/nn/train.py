@@ -195,8 +195,9 @@ class Callbacks:
 
     ``wants(kind, n)``: asked before a step event (``"step"``, the step) or an epoch event
     (``"epoch"``, the epoch) is built; False skips it. The last epoch event and the last step
-    event of a run are always delivered. A throttled consumer (a job's progress stream) then pays nothing
-    for the events it would drop: a tiny net's 2000-epoch run makes 5000 step events.
+    event of a run are always delivered. A throttled consumer (a job's progress stream) then
+    pays nothing for the events it would drop: a tiny net's 2000-epoch run makes 5000 step
+    events.
     """
 
     on_step: Callable[[StepInfo], None] | None = None
