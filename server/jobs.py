@@ -176,9 +176,8 @@ class _Throttle:
     def __call__(self, kind: str, event: Any, key: str | None = None) -> None:
         key = key or kind
         self.n += 1
-        now = time.monotonic()
-        if now - self.last.get(key, -math.inf) >= self.intervals.get(key, 0.0):
-            self.last[key] = now
+        if self.due(key):
+            self.last[key] = time.monotonic()
             self.pending = {k: p for k, p in self.pending.items() if p[1] != kind}
             self.send(kind, event)
         else:
@@ -280,20 +279,23 @@ def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tu
     every = tc.boundary_every
     stride = max(1, math.ceil(tc.epochs // every / REPLAY_FRAMES))
 
-    def on_epoch(e: Any) -> None:  # epochs drawing a decision boundary are throttled apart
+    def key(epoch: int, boundary: bool) -> str:
+        """Epochs drawing a decision boundary are throttled apart; a replay frame has a key of
+        its own, with no interval: never dropped."""
+        if boundary and (epoch // every) % stride == 0:
+            return f"frame-{epoch}"
+        return "boundary" if boundary else "epoch"
+
+    def on_epoch(e: Any) -> None:
         due = getattr(e, "boundary_due", None)
         due = getattr(e, "boundary", None) is not None if due is None else due
-        if due and (e.epoch // every) % stride == 0:  # a replay frame: never dropped
-            emit("epoch", e, f"frame-{e.epoch}")
-        else:
-            emit("epoch", e, "boundary" if due else "epoch")
+        emit("epoch", e, key(e.epoch, due))
 
     def wants(kind: str, n: int) -> bool:  # events the throttle would drop are not even built
         if kind == "step":
             return emit.due("step")
-        if n % every == 0:  # may draw a boundary: a replay frame, or throttled as one
-            return (n // every) % stride == 0 or emit.due("boundary") or emit.due("epoch")
-        return emit.due("epoch")
+        # epochs at multiples of boundary_every draw a boundary on 2-D sets (not on digits)
+        return emit.due(key(n, n % every == 0)) or emit.due("epoch")
 
     # Lazy epochs: of those built, the throttle still drops some; a dropped one costs only its
     # scalars.

@@ -114,8 +114,7 @@ class LeanLayout:
 
     def weights(self, theta: np.ndarray) -> list[np.ndarray]:
         """Views of each layer's weight matrix ``(out, in)``."""
-        return [theta[w:w + self.sizes[i] * self.sizes[i + 1]].reshape(self.sizes[i + 1], self.sizes[i])
-                for i, w in enumerate(self.w_off)]
+        return self.params(theta)[::2]
 
     def buffers(self) -> tuple[np.ndarray, ...]:
         """Scratch ``A, H, G, D`` (activations, outputs, dL/da, dL/dz) and per-lane ``tm, ts, ll, yl``."""

@@ -408,17 +408,16 @@ def _prepare(config: TrainConfig) -> _Prepared:
     m = config.model
     shape = model = None
     if m["kind"] == "mlp" and not m["layer_norm"] and not m["dropout"]:
-        shape = MLPShape.of(m, data.n_features, n_out)
-        n_params = shape.n_params
+        shape = MLPShape.of(m, data.n_features, n_out)  # the parameter count, no modules
     else:
         model = build_model(m, data.n_features, data.n_classes, data.image_shape,
                             n_outputs=n_out, seed=config.seed)
-        n_params = sum(p.numel() for p in model.parameters())
+    n_params = shape.n_params if shape else sum(p.numel() for p in model.parameters())
     reason = lean_ineligible_reason(config, device, n_params)
     if config.backend == "lean" and reason:
         raise ValueError(f"backend 'lean' cannot train this config: {reason}")
     lean = config.backend != "torch" and reason is None
-    if not lean and model is None:
+    if not lean and model is None:  # an MLP for torch after all (an activation lean lacks...)
         model = build_model(m, data.n_features, data.n_classes, data.image_shape,
                             n_outputs=n_out, seed=config.seed)
     return _Prepared(config, device, data, model, shape, n_params, lean)
