@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels as K
 from ._lanes import N_STATS, run_lanes
 from ._simd import LANES
-from .lean import LeanRun
+from .config import TrainConfig
+from .lean import LEAN_OPTIMIZERS, LeanLayout, LeanRun
 
 # Epochs per kernel call: their shuffles and learning rates, 16 lanes wide, stay under this.
 CHUNK_BYTES = 16 << 20
@@ -27,10 +27,16 @@ CHUNK_BYTES = 16 << 20
 
 def lane_key(run: LeanRun) -> tuple:
     """Runs with equal keys can share a lanes kernel."""
-    lay = run.layout
-    c = run.config
-    return (tuple(int(v) for v in lay.lay[[0, *range(2, lay.lay.shape[0])]]), lay.dtype,
-            c.batch_size, c.epochs, run.Y.shape[0], run.Yte.shape[0], int(run.hp[K.HP_OPT]))
+    return group_key(run.config, run.layout, run.Y.shape[0], run.Yte.shape[0])
+
+
+def group_key(config: TrainConfig, layout: LeanLayout, n_train: int, n_test: int) -> tuple:
+    """``lane_key`` of the run ``config`` would make (its layout, its data's sizes), without
+    making it."""
+    lay = layout.lay
+    return (tuple(int(v) for v in lay[[0, *range(2, lay.shape[0])]]), layout.dtype,
+            config.batch_size, config.epochs, n_train, n_test,
+            LEAN_OPTIMIZERS[config.optimizer["name"]])
 
 
 def _lanes(arrays: list[np.ndarray], dtype) -> np.ndarray:

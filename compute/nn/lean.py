@@ -12,6 +12,7 @@ cores (``train_many``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -73,6 +74,7 @@ class LeanLayout:
     dtype: type = np.float64
 
     @classmethod
+    @lru_cache(maxsize=256)  # shared by runs of one architecture: ``lay`` is only read
     def for_mlp(cls, shape: MLPShape, loss: str, batch_size: int,
                 dtype: str = "float64") -> LeanLayout:
         """``dtype="float32"``: weights, data and arithmetic in float32 as torch's float32 path
@@ -211,13 +213,16 @@ class LeanRun:
         return np.ascontiguousarray(np.asarray(X, dtype=self.layout.dtype).T)
 
     def logits(self, XT: np.ndarray, bufs: tuple[np.ndarray, ...],
-               theta: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
+               theta: np.ndarray | None = None, y: np.ndarray | None = None,
+               logits: bool = True) -> tuple[np.ndarray, float, int]:
         """``(z (n, n_out), loss_sum, n_correct)`` of feature-major inputs ``XT (F, n)`` at
-        ``theta`` (default: the current weights)."""
-        z = np.zeros((XT.shape[1], self.layout.sizes[-1]))
+        ``theta`` (default: the current weights); the loss and count are against labels ``y``
+        (int64; without them, against class 0). Without ``logits``, ``z`` has no rows."""
+        z = np.zeros((XT.shape[1] if logits else 0, self.layout.sizes[-1]))
         A, H, _, _, tm, ts, ll, yl = bufs
         theta = self.theta if theta is None else np.asarray(theta, self.layout.dtype)
-        y = np.zeros(XT.shape[1], dtype=np.int64)
+        if y is None:
+            y = np.zeros(XT.shape[1], dtype=np.int64)
         loss, ok = K.evaluate(theta, self.layout.lay, XT, y, A, H, tm, ts, ll, yl, z)
         return z, loss, ok
 

@@ -40,8 +40,16 @@ from torch.nn import functional as F
 from ._simd import LANES
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
-from .lanes import lane_key, train_group
-from .lean import SNAPSHOT_FLOATS, LeanRun, lean_ineligible_reason, n_outputs, run_chunk, shuffler
+from .lanes import group_key, train_group
+from .lean import (
+    SNAPSHOT_FLOATS,
+    LeanLayout,
+    LeanRun,
+    lean_ineligible_reason,
+    n_outputs,
+    run_chunk,
+    shuffler,
+)
 from .models import MLPShape, SeededDropout, build_model, layer_shapes, weight_layers
 
 CONFIDENCE_BINS = 10
@@ -331,9 +339,7 @@ def boundary_payload(xs: np.ndarray, ys: np.ndarray, p: np.ndarray) -> dict[str,
 
 
 def confusion_matrix(y: np.ndarray, pred: np.ndarray, k: int) -> list[list[int]]:
-    cm = np.zeros((k, k), dtype=np.int64)
-    np.add.at(cm, (y, pred), 1)
-    return cm.tolist()
+    return np.bincount(y * k + pred, minlength=k * k).reshape(k, k).tolist()
 
 
 def state_bytes(state: torch.nn.Module | Mapping[str, torch.Tensor]) -> bytes:
@@ -446,7 +452,7 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
     """
     t_start = time.perf_counter()
     results: list[TrainResult | None] = [None] * len(configs)
-    groups: dict[tuple, list[tuple[int, _Prepared, LeanRun]]] = {}
+    groups: dict[tuple, list[tuple[int, _Prepared]]] = {}
     tasks: list[Callable[[], None]] = []
 
     def alone(i: int, p: _Prepared | None = None) -> None:
@@ -454,17 +460,20 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
 
     for i, c in enumerate(configs):
         p = _prepare(c)  # a bad config raises here, before any training, as train() would
-        run = LeanRun(c, p.data, p.shape) if lanes and p.lean else None
-        if run is None:
-            tasks.append(lambda i=i, p=p: alone(i, p))
+        if lanes and p.lean:
+            layout = LeanLayout.for_mlp(p.shape, c.loss, c.batch_size, c.dtype)
+            key = group_key(c, layout, p.data.y_train.shape[0], p.data.y_test.shape[0])
+            groups.setdefault(key, []).append((i, p))
         else:
-            groups.setdefault(lane_key(run), []).append((i, p, run))
+            tasks.append(lambda i=i, p=p: alone(i, p))
 
-    def together(members: list[tuple[int, _Prepared, LeanRun]]) -> None:
+    def together(members: list[tuple[int, _Prepared]]) -> None:
+        # Runs are made here, on the task's thread: one group's setup overlaps another's kernel.
+        runs = [LeanRun(configs[i], p.data, p.shape) for i, p in members]
         t0 = time.perf_counter()
-        rows = train_group([r for _, _, r in members])
+        rows = train_group(runs)
         kernel_s = time.perf_counter() - t0
-        for (i, _, run), r in zip(members, rows, strict=True):
+        for (i, _), run, r in zip(members, runs, rows, strict=True):
             if not np.isfinite(r[:, :2]).all():
                 alone(i)  # diverged: train() stops at the first non-finite epoch
                 continue
@@ -728,12 +737,15 @@ def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_st
                "test_loss": rows[:, 3].tolist(), "train_acc": rows[:, 2].tolist(),
                "test_acc": rows[:, 4].tolist(),
                "lr": run.lrs[spe - 1::spe][:n_ep].astype(np.float64).tolist()}
-    z_tr, _, _ = run.logits(run.XT, bufs)
-    z_te, _, _ = run.logits(run.XteT, bufs)
-    tr_loss, tr_acc, _ = logits_metrics(z_tr, data.y_train, config.loss)
-    te_loss, te_acc, pred = logits_metrics(z_te, data.y_test, config.loss)
+    # Final metrics as the kernel's epoch rows compute them (its loss sums and correct counts:
+    # no numpy passes over the logits); the test logits only for the confusion matrix.
+    _, tr_sum, tr_ok = run.logits(run.XT, bufs, y=run.Y, logits=False)
+    z_te, te_sum, te_ok = run.logits(run.XteT, bufs, y=run.Yte)
+    n_te = run.Yte.shape[0]
+    pred = (z_te[:, 0] > 0).astype(np.int64) if z_te.shape[1] == 1 else z_te.argmax(axis=1)
     result = TrainResult(
-        train_accuracy=tr_acc, test_accuracy=te_acc, loss=tr_loss, test_loss=te_loss,
+        train_accuracy=tr_ok / n, test_accuracy=te_ok / n_te, loss=tr_sum / n,
+        test_loss=te_sum / n_te,
         history=history, confusion=confusion_matrix(data.y_test, pred, data.n_classes),
         layer_shapes=run.shape.layer_shapes(), elapsed_s=time.perf_counter() - t_start,
         steps=steps, epochs=n_ep, examples_per_s=_rate(steps, spe, n, config.batch_size, loop_s),
