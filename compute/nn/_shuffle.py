@@ -108,21 +108,16 @@ def _draw(out, st):
         st[7] = uint64(0) if p == 2 * B else st[7]
 
 
-def permutations(gen: np.random.Generator, n: int, rows: int,
-                 out: np.ndarray | None = None) -> np.ndarray:
+def permutations(gen: np.random.Generator, n: int, rows: int) -> np.ndarray:
     """``np.stack([gen.permutation(n) for _ in range(rows)])``, the same numbers and the same
-    state of ``gen`` afterwards (a PCG64 generator; others go through numpy). ``out``: a
-    ``(rows, n)`` integer array (its rows contiguous) to draw into, e.g. a lane of the lanes
-    kernel's int32 shuffles; else a new int64 array."""
-    if out is None:
-        out = np.empty((rows, n), dtype=np.int64)
+    state of ``gen`` afterwards (a PCG64 generator; others go through numpy)."""
     s = gen.bit_generator.state
     if s["bit_generator"] != "PCG64" or n > MAX_N:
-        out[...] = gen.permuted(np.tile(np.arange(n), (rows, 1)), axis=1)
-        return out
+        return gen.permuted(np.tile(np.arange(n), (rows, 1)), axis=1)
     state, inc = s["state"]["state"], s["state"]["inc"]
     st = np.array([state >> 64, state & _M64, inc >> 64, inc & _M64, _MULT >> 64, _MULT & _M64,
                    s["uinteger"], s["has_uint32"]], dtype=np.uint64)
+    out = np.empty((rows, n), dtype=np.int64)
     _draw(out, st)
     s["state"]["state"] = (int(st[0]) << 64) | int(st[1])
     s["uinteger"], s["has_uint32"] = int(st[6]), int(st[7])
