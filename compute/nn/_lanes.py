@@ -320,7 +320,7 @@ def _evaluate(theta, lay, X, Y, n, A, H, D, stats):
 
 @njit(**_JIT)
 def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0, lay,
-              Xe, Ye, A, H, G, D, stats, epoch_out):
+              Xe, Ye, A, H, G, D, stats, epoch_out, step_out, snap):
     """Train every lane's run for ``perms.shape[0]`` more epochs, after ``t0`` optimizer steps
     (whole epochs; ``s1``, ``s2`` carry the optimizer state between calls).
 
@@ -331,7 +331,9 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0,
     Scratch: ``Xe (F*n, 16)``, ``Ye (n, 16)`` (the epoch's shuffled data), ``A, H, G, D``
     ``(2 * rows, 16)`` (two examples at a time), ``stats (N_STATS, 16)``. Writes
     ``epoch_out (epochs*5, 16)``: per epoch rows ``[epoch loss, train loss, train acc, test
-    loss, test acc]``, as ``run_steps``' ``epoch_out``.
+    loss, test acc]``, as ``run_steps``' ``epoch_out``; ``step_out (epochs*spe, 16)``: each
+    step's batch mean loss, as ``run_steps``' ``step_loss``; ``snap (epochs, 2, P, 16)``, unless
+    it has no rows: the weights and the last gradient at each epoch's end.
     """
     F, n_out, zo, loss_code = _io(lay)
     n = Y.shape[0]
@@ -361,22 +363,29 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0,
             for i in range(P):
                 vstore(grad, i, 0, zero)
             scale = 1.0 / B
+            step_loss = zero
             for b in range(start, start + B, 2):
                 b2 = min(b + 1, start + B - 1)
                 _inputs2(Xe, n, F, b, b2, A, o)
                 _forward2(theta, lay, A, H, o)
-                epoch_loss = epoch_loss + _loss(A, D, vload(Ye, b, 0), zo, n_out, loss_code,
-                                                scale, stats)
+                step_loss = step_loss + _loss(A, D, vload(Ye, b, 0), zo, n_out, loss_code,
+                                              scale, stats)
                 if b2 > b:
-                    epoch_loss = epoch_loss + _loss(A, D, vload(Ye, b2, 0), o + zo, n_out,
-                                                    loss_code, scale, stats)
+                    step_loss = step_loss + _loss(A, D, vload(Ye, b2, 0), o + zo, n_out,
+                                                  loss_code, scale, stats)
                 else:  # B odd: the second slot repeats the last example with no gradient
                     for j in range(n_out):
                         vstore(D, o + zo + j, 0, zero)
                 _backward2(theta, grad, lay, A, H, G, D, o)
+            epoch_loss = epoch_loss + step_loss
+            vstore(step_out, e * spe + s, 0, step_loss / float(B))
             _regularize_and_clip(theta, grad, lay, hp, any_l1, any_clip)
             t += 1
             _update(theta, grad, s1, s2, code, t, vload(lrs, e * spe + s, 0), hp, hp64, stats)
+        if snap.shape[0] > 0:
+            for i in range(P):
+                vstore(snap[e, 0], i, 0, vload(theta, i, 0))
+                vstore(snap[e, 1], i, 0, vload(grad, i, 0))
         eo = e * 5
         vstore(epoch_out, eo, 0, epoch_loss / float(n))
         _evaluate(theta, lay, X, Y, n, A, H, D, stats)

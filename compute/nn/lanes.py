@@ -19,7 +19,7 @@ import numpy as np
 from ._lanes import N_STATS, run_lanes
 from ._simd import LANES
 from .config import TrainConfig
-from .lean import LEAN_OPTIMIZERS, LeanLayout, LeanRun
+from .lean import LEAN_OPTIMIZERS, SNAPSHOT_FLOATS, LeanLayout, LeanRun
 
 # Epochs per kernel call: their shuffles and learning rates, 16 lanes wide, stay under this.
 CHUNK_BYTES = 16 << 20
@@ -48,41 +48,75 @@ def _lanes(arrays: list[np.ndarray], dtype) -> np.ndarray:
     return out
 
 
-def train_group(runs: list[LeanRun]) -> list[np.ndarray]:
-    """Train ``runs`` (1..16, equal ``lane_key``) to their last epoch, in kernel calls of as many
-    epochs as keep their shuffles and learning rates under ``CHUNK_BYTES``; each run's ``theta``
-    is updated in place. Returns each run's ``(epochs, 5)`` epoch rows (float64, as
-    ``run_chunk``'s ``epoch_out``)."""
-    if not 1 <= len(runs) <= LANES or len({lane_key(r) for r in runs}) != 1:
-        raise ValueError("train_group takes 1 to 16 runs with one lane_key")
-    r0 = runs[0]
-    dt, lay = r0.layout.dtype, r0.layout
-    E, n = r0.config.epochs, r0.Y.shape[0]
-    theta = _lanes([r.theta for r in runs], dt)
-    grad, s1, s2 = (np.zeros_like(theta) for _ in range(3))
-    X = _lanes([r.XT.reshape(-1) for r in runs], dt)
-    Xte = _lanes([r.XteT.reshape(-1) for r in runs], dt)
-    Y = _lanes([r.Y for r in runs], dt)
-    Yte = _lanes([r.Yte for r in runs], dt)
-    hp64 = _lanes([r.hp for r in runs], np.float64)
-    hp = hp64.astype(dt)
-    Xe, Ye = np.empty_like(X), np.empty_like(Y)
-    A, H, G, D = (np.zeros((2 * lay.buffer_size, LANES), dt) for _ in range(4))
-    stats = np.zeros((N_STATS, LANES), dt)
-    epoch_out = np.empty((E * 5, LANES), dt)
-    spe = r0.spe
-    chunk = max(1, CHUNK_BYTES // (LANES * 4 * (n + spe)))
-    for e0 in range(0, E, chunk):
-        e1 = min(E, e0 + chunk)
-        perms = np.empty((e1 - e0, LANES, n), np.int32)
+class LaneGroup:
+    """1..16 runs with one ``lane_key`` trained together in ``advance`` calls of whole epochs
+    (their weights and optimizer state stay in the group's arrays between calls)."""
+
+    def __init__(self, runs: list[LeanRun], snapshots: bool = False):
+        if not 1 <= len(runs) <= LANES or len({lane_key(r) for r in runs}) != 1:
+            raise ValueError("a lane group takes 1 to 16 runs with one lane_key")
+        self.runs, self.snapshots = runs, snapshots
+        r0 = runs[0]
+        dt, lay = r0.layout.dtype, r0.layout
+        self.dtype, self.spe, self.n = dt, r0.spe, r0.Y.shape[0]
+        self.epochs = r0.config.epochs
+        self.theta = _lanes([r.theta for r in runs], dt)
+        self.grad, self.s1, self.s2 = (np.zeros_like(self.theta) for _ in range(3))
+        self.X = _lanes([r.XT.reshape(-1) for r in runs], dt)
+        self.Xte = _lanes([r.XteT.reshape(-1) for r in runs], dt)
+        self.Y = _lanes([r.Y for r in runs], dt)
+        self.Yte = _lanes([r.Yte for r in runs], dt)
+        self.hp64 = _lanes([r.hp for r in runs], np.float64)
+        self.hp = self.hp64.astype(dt)
+        self.Xe, self.Ye = np.empty_like(self.X), np.empty_like(self.Y)
+        self.scratch = tuple(np.zeros((2 * lay.buffer_size, LANES), dt) for _ in range(4))
+        self.stats = np.zeros((N_STATS, LANES), dt)
+        # Most epochs per call: shuffles and learning rates (and snapshots) within bounds.
+        per_epoch = LANES * 4 * (self.n + self.spe)
+        most = max(1, CHUNK_BYTES // per_epoch)
+        if snapshots:
+            most = min(most, max(1, SNAPSHOT_FLOATS // (2 * lay.n_params * LANES)))
+        self.max_epochs = most
+
+    def advance(self, e0: int, e1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Train epochs ``e0..e1-1`` (``e0`` = epochs done; ``e1 - e0 <= max_epochs``):
+        ``(step_out (k*spe, 16), epoch_out (k, 5, 16), snap)``, ``snap (16, k, 2, P)`` per lane
+        when ``snapshots`` (else empty); every lane's values in its own column (lane ``i`` is
+        ``runs[i]``; lanes past the runs repeat run 0 and are to be ignored)."""
+        runs, spe, dt = self.runs, self.spe, self.dtype
+        k = e1 - e0
+        perms = np.empty((k, LANES, self.n), np.int32)
         for i, r in enumerate(runs):
             perms[:, i] = r.perms.get(e0, e1 - 1)
         perms[:, len(runs):] = perms[:, :1]
         lrs = _lanes([r.lrs[e0 * spe:e1 * spe] for r in runs], dt)
-        run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64,
-                  r0.config.batch_size, e0 * spe, lay.lay, Xe, Ye, A, H, G, D, stats,
-                  epoch_out[e0 * 5:e1 * 5])
-    rows = epoch_out.reshape(E, 5, LANES).astype(np.float64)
-    for i, r in enumerate(runs):
-        r.theta[:] = theta[:, i]
+        epoch_out = np.empty((k * 5, LANES), dt)
+        step_out = np.empty((k * spe, LANES), dt)
+        P = self.theta.shape[0]
+        snap = np.empty((k if self.snapshots else 0, 2, P, LANES), dt)
+        run_lanes(self.theta, self.grad, self.s1, self.s2, self.X, self.Y, self.Xte, self.Yte,
+                  perms, lrs, self.hp, self.hp64, runs[0].config.batch_size, e0 * spe,
+                  runs[0].layout.lay, self.Xe, self.Ye, *self.scratch, self.stats, epoch_out,
+                  step_out, snap)
+        return step_out, epoch_out.reshape(k, 5, LANES), np.ascontiguousarray(
+            snap.transpose(3, 0, 1, 2))
+
+    def store(self, i: int) -> None:
+        """Lane ``i``'s weights into ``runs[i].theta``."""
+        self.runs[i].theta[:] = self.theta[:, i]
+
+
+def train_group(runs: list[LeanRun]) -> list[np.ndarray]:
+    """Train ``runs`` (1..16, equal ``lane_key``) to their last epoch, in calls of as many
+    epochs as keep their shuffles and learning rates under ``CHUNK_BYTES``; each run's ``theta``
+    is updated in place. Returns each run's ``(epochs, 5)`` epoch rows (float64, as
+    ``run_chunk``'s ``epoch_out``)."""
+    group = LaneGroup(runs)
+    E = group.epochs
+    rows = np.empty((E, 5, LANES))
+    for e0 in range(0, E, group.max_epochs):
+        e1 = min(E, e0 + group.max_epochs)
+        rows[e0:e1] = group.advance(e0, e1)[1]
+    for i in range(len(runs)):
+        group.store(i)
     return [rows[:, :, i] for i in range(len(runs))]

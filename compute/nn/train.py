@@ -40,7 +40,7 @@ from torch.nn import functional as F
 from ._simd import LANES
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
-from .lanes import group_key, train_group
+from .lanes import LaneGroup, group_key, train_group
 from .lean import (
     SNAPSHOT_FLOATS,
     LeanLayout,
@@ -634,47 +634,40 @@ def _rate(steps: int, spe: int, n: int, bs: int, seconds: float) -> float:
     return examples / seconds if seconds > 0 else 0.0
 
 
-def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbacks,
-                should_stop: Callable[[], bool] | None, t_start: float) -> TrainResult:
-    run = LeanRun(config, data, shape)
-    bufs = run.layout.buffers()
-    spe, total = run.spe, run.total_steps
-    names = shape.names
-    grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
-    grid_T = run.feature_major(grid[2]) if grid else None
-    # Lazy epochs evaluate in scratch of their own: they may resolve on another thread while
-    # the kernel trains in ``bufs``.
-    ebufs = run.layout.buffers() if cb.on_epoch is not None else bufs
-    rows: list[np.ndarray] = []
-    g, chunk, stopped, diverged_step = 0, spe, False, None
-    t_loop = time.perf_counter()
-    # Chunks of several epochs (up to ~30 ms of kernel time between should_stop polls); the
-    # kernel snapshots the weights at each epoch end, so that epoch events describe their own
-    # epoch however the steps were chunked.
-    snapshots = cb.on_epoch is not None
-    max_chunk = max(spe, SNAPSHOT_FLOATS // (2 * run.layout.n_params) * spe) if snapshots else total
-    target_s = LEAN_EVENT_CHUNK_S if cb.on_epoch is not None else LEAN_CHUNK_S
-    wants = cb.wants
-    k = config.step_every
-    next_step_event = k
-    while g < total:
-        if should_stop is not None and should_stop():
-            stopped = True
-            break
-        g1 = min(total, g + chunk, g + max_chunk)
-        t0 = time.perf_counter()
-        step_loss, epoch_out, _, snap = run_chunk(run, g, g1, bufs, snapshots)
-        dt = time.perf_counter() - t0
+class _LeanReporter:
+    """One lean run's chunks (step losses, epoch rows, weight snapshots) turned into its
+    callbacks' events and its history, for the single-run loop and for lane groups alike."""
 
-        def steps_until(last: int, g=g, step_loss=step_loss) -> None:
-            nonlocal next_step_event
-            while next_step_event <= last:
-                s = next_step_event
-                if wants is None or s + k > total or wants("step", s):
-                    cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
-                                        float(run.lrs[s - 1])))
-                next_step_event += k
+    def __init__(self, run: LeanRun, cb: Callbacks, t_start: float):
+        config, data = run.config, run.data
+        self.run, self.cb, self.t_start = run, cb, t_start
+        self.grid = decision_grid(data.grid_box, config.grid_size) if data.grid_box else None
+        self.grid_T = run.feature_major(self.grid[2]) if self.grid else None
+        # Lazy epochs evaluate in scratch of their own: they may resolve on another thread while
+        # the kernel trains.
+        self.snapshots = cb.on_epoch is not None
+        self.ebufs = run.layout.buffers() if self.snapshots else None
+        self.rows: list[np.ndarray] = []
+        self.diverged_step: int | None = None
+        self.next_step_event = config.step_every
 
+    def _steps_until(self, last: int, g: int, step_loss: np.ndarray) -> None:
+        run, cb, wants = self.run, self.cb, self.cb.wants
+        k, spe, total = run.config.step_every, run.spe, run.total_steps
+        while self.next_step_event <= last:
+            s = self.next_step_event
+            if wants is None or s + k > total or wants("step", s):
+                cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
+                                    float(run.lrs[s - 1])))
+            self.next_step_event += k
+
+    def consume(self, g: int, g1: int, step_loss: np.ndarray, epoch_out: np.ndarray,
+                snap: np.ndarray, t0: float, dt: float) -> bool:
+        """Steps ``g..g1-1`` (whole epochs, or a part of one) trained in ``dt`` seconds from
+        ``t0``: their events and history rows. False once the run diverged (its last event
+        sent: it stops there)."""
+        run, cb, config = self.run, self.cb, self.run.config
+        spe, wants, names = run.spe, cb.wants, run.shape.names
         e_first = g // spe
         out_rows = epoch_out.tolist()  # Python floats: per-epoch bookkeeping without numpy calls
         n_rows = 0
@@ -683,14 +676,15 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
             ep_loss, tr_loss, tr_acc, te_loss, te_acc = out_rows[e - e_first]
             finite = math.isfinite(ep_loss) and math.isfinite(tr_loss)
             if not finite:
-                diverged_step = (e + 1) * spe
+                self.diverged_step = (e + 1) * spe
             if cb.on_step is not None:
-                steps_until((e + 1) * spe)
+                self._steps_until((e + 1) * spe, g, step_loss)
             epoch = e + 1
             last = epoch == config.epochs or not finite
             if cb.on_epoch is not None and (wants is None or last or wants("epoch", epoch)):
-                want_boundary = grid is not None and _want_boundary(data, epoch, last, config)
-                elapsed = t0 + dt * (epoch * spe - g) / (g1 - g) - t_start
+                want_boundary = self.grid is not None and _want_boundary(run.data, epoch, last,
+                                                                         config)
+                elapsed = t0 + dt * (epoch * spe - g) / (g1 - g) - self.t_start
                 scalars = {"epoch": epoch, "step": epoch * spe, "loss": ep_loss,
                            "train_loss": tr_loss, "test_loss": te_loss, "train_acc": tr_acc,
                            "test_acc": te_acc, "lr": float(run.lrs[epoch * spe - 1]),
@@ -702,9 +696,10 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
                     named = [(nm, w, gw) for nm, w, gw in zip(names, wts, grads, strict=True)]
                     boundary = None
                     if want_boundary:
-                        zg, _, _ = run.logits(grid_T, ebufs, theta)
-                        boundary = boundary_payload(grid[0], grid[1], probabilities(zg, config.loss))
-                    z_te, _, _ = run.logits(run.XteT, ebufs, theta)
+                        zg, _, _ = run.logits(self.grid_T, self.ebufs, theta)
+                        boundary = boundary_payload(self.grid[0], self.grid[1],
+                                                    probabilities(zg, config.loss))
+                    z_te, _, _ = run.logits(run.XteT, self.ebufs, theta)
                     return {"layers": layer_stats(named, config.hist_bins),
                             "outputs": output_summary(probabilities(z_te, config.loss)),
                             "boundary": boundary}
@@ -713,17 +708,97 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
                 cb.on_epoch(lazy if cb.lazy_epochs else lazy.resolve())
             if not finite:
                 break
-        rows.append(epoch_out[:n_rows])
-        if cb.on_step is not None and diverged_step is None:
-            steps_until(g1)
-        if diverged_step is not None:
+        self.rows.append(epoch_out[:n_rows])
+        if self.diverged_step is not None:
+            return False
+        if cb.on_step is not None:
+            self._steps_until(g1, g, step_loss)
+        return True
+
+    def finish(self, steps_done: int, loop_s: float, stopped: bool,
+               bufs: tuple[np.ndarray, ...]) -> TrainResult:
+        steps = self.diverged_step if self.diverged_step is not None else steps_done
+        rows = np.concatenate(self.rows) if self.rows else np.empty((0, 5))
+        return _finish_lean(self.run, rows, steps, loop_s, self.t_start, stopped,
+                            self.diverged_step, bufs, self.cb)
+
+
+def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbacks,
+                should_stop: Callable[[], bool] | None, t_start: float) -> TrainResult:
+    run = LeanRun(config, data, shape)
+    bufs = run.layout.buffers()
+    rep = _LeanReporter(run, cb, t_start)
+    spe, total = run.spe, run.total_steps
+    g, chunk, stopped = 0, spe, False
+    t_loop = time.perf_counter()
+    # Chunks of several epochs (up to ~30 ms of kernel time between should_stop polls); the
+    # kernel snapshots the weights at each epoch end, so that epoch events describe their own
+    # epoch however the steps were chunked.
+    snapshots = rep.snapshots
+    max_chunk = max(spe, SNAPSHOT_FLOATS // (2 * run.layout.n_params) * spe) if snapshots else total
+    target_s = LEAN_EVENT_CHUNK_S if snapshots else LEAN_CHUNK_S
+    while g < total:
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
+        g1 = min(total, g + chunk, g + max_chunk)
+        t0 = time.perf_counter()
+        step_loss, epoch_out, _, snap = run_chunk(run, g, g1, bufs, snapshots)
+        dt = time.perf_counter() - t0
+        if not rep.consume(g, g1, step_loss, epoch_out, snap, t0, dt):
             break
         done, g = g1 - g, g1
         chunk = max(1, min(chunk * 4, int(done * target_s / max(dt, 1e-6))))
-    steps = diverged_step if diverged_step is not None else g
-    loop_s = time.perf_counter() - t_loop
-    history_rows = np.concatenate(rows) if rows else np.empty((0, 5))
-    return _finish_lean(run, history_rows, steps, loop_s, t_start, stopped, diverged_step, bufs, cb)
+    return rep.finish(g, time.perf_counter() - t_loop, stopped, bufs)
+
+
+def train_lanes(configs: Sequence[TrainConfig], callbacks: Sequence[Callbacks],
+                should_stop: Sequence[Callable[[], bool] | None]) -> list[TrainResult]:
+    """Train 1..16 lean runs with one ``lanes.lane_key`` together, as the SIMD lanes of one
+    kernel (``lanes.LaneGroup``), each reporting through its own callbacks as ``train()``
+    would: the same events (steps, epochs with their weights, boundaries), and the same numbers
+    to rounding. Each run stops on its own (its ``should_stop``, or divergence); the others go
+    on. Raises ``ValueError`` for runs that cannot share a group (``lane_key``)."""
+    t_start = time.perf_counter()
+    preps = [_prepare(c) for c in configs]
+    if not all(p.lean for p in preps):
+        raise ValueError("train_lanes takes lean runs only")
+    runs = [LeanRun(c, p.data, p.shape) for c, p in zip(configs, preps, strict=True)]
+    reps = [_LeanReporter(r, cb, t_start) for r, cb in zip(runs, callbacks, strict=True)]
+    group = LaneGroup(runs, snapshots=any(rep.snapshots for rep in reps))
+    spe, E = runs[0].spe, runs[0].config.epochs
+    bufs = runs[0].layout.buffers()  # final evaluations, one run at a time
+    results: list[TrainResult | None] = [None] * len(runs)
+    active = list(range(len(runs)))
+    target_s = LEAN_EVENT_CHUNK_S if group.snapshots else LEAN_CHUNK_S
+    e, chunk = 0, 1
+    t_loop = time.perf_counter()
+
+    def end(i: int, stopped: bool) -> None:
+        group.store(i)
+        results[i] = reps[i].finish(e * spe, time.perf_counter() - t_loop, stopped, bufs)
+        active.remove(i)
+
+    while active and e < E:
+        for i in list(active):
+            if should_stop[i] is not None and should_stop[i]():
+                end(i, True)
+        if not active:
+            break
+        e1 = min(E, e + chunk, e + group.max_epochs)
+        t0 = time.perf_counter()
+        step_out, epoch_out, snap = group.advance(e, e1)
+        dt = time.perf_counter() - t0
+        step64, epoch64 = step_out.astype(np.float64), epoch_out.astype(np.float64)
+        done, e_prev, e = e1 - e, e, e1
+        for i in list(active):
+            if not reps[i].consume(e_prev * spe, e1 * spe, step64[:, i], epoch64[:, :, i],
+                                   snap[i] if group.snapshots else snap, t0, dt):
+                end(i, False)
+        chunk = max(1, min(chunk * 4, int(done * target_s / max(dt, 1e-6))))
+    for i in list(active):
+        end(i, False)
+    return results  # type: ignore[return-value]
 
 
 def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_start: float,

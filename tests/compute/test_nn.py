@@ -424,6 +424,83 @@ def test_train_many_trains_same_shaped_runs_as_lanes(monkeypatch):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
 
 
+def _recorder(stop_after_epochs: int | None = None):
+    """Callbacks recording resolved events; with ``stop_after_epochs``, a should_stop that turns
+    True once that many epoch events came."""
+    ev = {"step": [], "epoch": [], "end": []}
+    cb = Callbacks(on_step=lambda s: ev["step"].append(s.to_dict()),
+                   on_epoch=lambda e: ev["epoch"].append(e.to_dict()),
+                   on_end=lambda r: ev["end"].append(r), lazy_epochs=True)
+    stop = None if stop_after_epochs is None else (lambda: len(ev["epoch"]) >= stop_after_epochs)
+    return ev, cb, stop
+
+
+def _close_events(a: dict, b: dict, rtol: float, atol: float) -> None:
+    """Two runs' recorded events: the same steps and epochs, with numbers equal to rounding."""
+    def flat(x, out, path=""):
+        if isinstance(x, dict):
+            for k in sorted(x):
+                if k != "elapsed_s":
+                    flat(x[k], out, f"{path}.{k}")
+        elif isinstance(x, list | tuple):
+            for i, v in enumerate(x):
+                flat(v, out, f"{path}[{i}]")
+        else:
+            out.append((path, x))
+        return out
+
+    for kind in ("step", "epoch"):
+        assert len(a[kind]) == len(b[kind]) > 0, kind
+        for x, y in zip(a[kind], b[kind], strict=True):
+            fx, fy = flat(x, []), flat(y, [])
+            assert [p for p, _ in fx] == [p for p, _ in fy]
+            for (p, u), (_, v) in zip(fx, fy, strict=True):
+                if isinstance(u, float) or isinstance(v, float):
+                    assert u == pytest.approx(v, rel=rtol, abs=atol), (kind, p)
+                else:
+                    assert u == v, (kind, p)
+
+
+def test_train_lanes_reports_each_run_as_train_does():
+    """train_lanes trains same-shaped runs together and gives each run's callbacks what train()
+    gives them alone: every step event, every epoch with its weights, gradients, outputs and
+    decision boundary (epoch-end snapshots per lane), and the result; float64 to rounding. One
+    run stopped by its should_stop ends there (a stopped result, as train()'s); the others go
+    on to the end unchanged."""
+    T = sys.modules["compute.nn.train"]
+    configs = [cfg(dtype="float64", epochs=6, seed=s, step_every=3, boundary_every=2,
+                   dataset={"name": "moons", "n_samples": 90, "seed": s},
+                   optimizer={"name": "adam", "lr": 0.01 * (s + 1)}) for s in range(3)]
+    recs = [_recorder(2 if i == 1 else None) for i in range(len(configs))]  # run 1 stops
+    results = T.train_lanes(configs, [r[1] for r in recs], [r[2] for r in recs])
+    for i, (c, m, (ev, _, _)) in enumerate(zip(configs, results, recs, strict=True)):
+        assert m.stopped == (i == 1)
+        if m.stopped:  # where a chunk ends: after >= 2 epochs, before the last; with a constant
+            # learning rate, as far as a run of that many epochs goes
+            assert 2 <= m.epochs < 6 and m.steps == m.epochs * (results[0].steps // 6)
+            c = TrainConfig.from_dict({**c.to_dict(), "epochs": m.epochs})
+        ev_one, cb, _ = _recorder()
+        one = train(c, cb)
+        assert weights(m).keys() == weights(one).keys()
+        for k, w in weights(m).items():
+            np.testing.assert_allclose(w.numpy(), weights(one)[k].numpy(), rtol=1e-9, atol=1e-12)
+        for k in ("loss", "train_loss", "test_loss", "train_acc", "test_acc", "lr"):
+            np.testing.assert_allclose(m.history[k], one.history[k], rtol=1e-9, atol=1e-12)
+        assert (m.test_accuracy, m.confusion) == (one.test_accuracy, one.confusion)
+        if not m.stopped:
+            _close_events(ev, ev_one, rtol=1e-9, atol=1e-12)
+        assert ev["end"] == [m]
+        assert sum(e["boundary"] is not None for e in ev["epoch"]) >= 1
+    assert results[0].epochs == results[2].epochs == 6
+
+
+def test_train_lanes_refuses_runs_of_different_shapes():
+    T = sys.modules["compute.nn.train"]
+    a, b = cfg(), cfg(model={"hidden": [4], "activation": "tanh"})
+    with pytest.raises(ValueError, match="lane_key"):
+        T.train_lanes([a, b], [Callbacks(), Callbacks()], [None, None])
+
+
 def test_lanes_in_epoch_chunks_equal_one_call(monkeypatch):
     """A lanes group trains in kernel calls of a few epochs (memory bound on the shuffles): the
     optimizer state and step count carry over, so one epoch per call lands where train() does."""
