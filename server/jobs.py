@@ -209,9 +209,10 @@ class _Outbox:
         self.last = -math.inf
         self.timer: threading.Timer | None = None
 
-    def send(self, kind: str, data: bytes) -> None:
+    def send(self, kind: str, data: bytes, extra: bytes | None = None) -> None:
+        """Queue an event: ``(kind, data)``, or ``(kind, data, extra)`` with raw bytes."""
         with self.lock:
-            self.events.append((kind, data))
+            self.events.append((kind, data) if extra is None else (kind, data, extra))
             wait = self.last + SEND_EVERY_S - time.monotonic()
             if wait <= 0:
                 self._post()
@@ -270,12 +271,10 @@ class _Encoder:
             raise self.error
 
 
-def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tuple[dict, bytes]:
-    """The only place that knows compute.nn's training API: (result without weights, weights)."""
-    from compute.nn.config import TrainConfig
-    from compute.nn.train import Callbacks, train
+def _job_callbacks(tc: Any, emit: _Throttle) -> Any:
+    """A job's callbacks for ``compute.nn``: throttled, lazy, replay frames never dropped."""
+    from compute.nn.train import Callbacks
 
-    tc = TrainConfig.from_dict(config)
     every = tc.boundary_every
     stride = max(1, math.ceil(tc.epochs // every / REPLAY_FRAMES))
 
@@ -299,12 +298,84 @@ def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tu
 
     # Lazy epochs: of those built, the throttle still drops some; a dropped one costs only its
     # scalars.
-    callbacks = Callbacks(
+    return Callbacks(
         on_step=lambda e: emit("step", e), on_epoch=on_epoch, on_end=lambda r: emit.flush(),
         lazy_epochs=True, wants=wants,
     )
-    result = train(tc, callbacks=callbacks, should_stop=should_stop)
+
+
+def _outputs(result: Any) -> tuple[dict, bytes]:
+    """A ``TrainResult`` as a job stores it: (result without weights, weights)."""
     return orjson.loads(_json(result)), bytes(result.state_dict)
+
+
+def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tuple[dict, bytes]:
+    """One job's training in compute.nn: (result without weights, weights)."""
+    from compute.nn.config import TrainConfig
+    from compute.nn.train import train
+
+    tc = TrainConfig.from_dict(config)
+    return _outputs(train(tc, callbacks=_job_callbacks(tc, emit), should_stop=should_stop))
+
+
+class _JobSide:
+    """One job's side of a Dask task: its "started" event, its progress events (throttled,
+    encoded on a thread of their own, sent in batches), its cancel flag and its time limit."""
+
+    def __init__(self, job_id: str, timeout_s: float, worker: Any, client: Any):
+        from distributed import Event
+
+        self.job_id, self.timeout_s = job_id, timeout_s
+        self.t0, self.c0 = time.monotonic(), time.process_time()
+        self.outbox = _Outbox(
+            lambda events: worker.log_event(TOPIC, {"job": job_id, "events": events})
+        )
+        info = {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}
+        self.outbox.post([("started", _json(info))])  # at once, and the first progress event too
+        self.cancelled, self.done = threading.Event(), threading.Event()
+        # A job cancelled while it waited for a thread is seen by the watcher's first wait,
+        # within the first few ms of training (a separate is_set() here would cost a scheduler
+        # round trip). The client is bound by the caller, in the task's thread: the watcher
+        # thread has no worker context.
+        self.cancel = Event(CANCEL_PREFIX + job_id, client=client)
+        threading.Thread(target=self._watch, name=f"mathlens-cancel-{job_id}", daemon=True).start()
+        self.reason: str | None = None
+        self.encoder = _Encoder(self.outbox.send)
+        self.emit = _Throttle(self.encoder, EVENT_INTERVALS_S)
+
+    def _watch(self) -> None:
+        # Long-polls the scheduler off the training thread: should_stop costs a flag read, and a
+        # cancel arrives as soon as it is set rather than at the next poll.
+        while not self.done.is_set():
+            try:
+                if self.cancel.wait(timeout=CANCEL_POLL_S * 5):
+                    self.cancelled.set()
+                    return
+            except Exception:  # scheduler briefly unreachable: ask again
+                self.done.wait(CANCEL_POLL_S)
+
+    def should_stop(self) -> bool:
+        if self.reason is None:
+            if self.cancelled.is_set():
+                self.reason = "cancelled"
+            elif time.monotonic() - self.t0 > self.timeout_s:
+                self.reason = "time limit"
+        return self.reason is not None
+
+    def close(self) -> None:
+        """Every event posted and sent (idempotent)."""
+        self.done.set()
+        self.encoder.close(check=False)
+        self.outbox.flush()
+
+    def outcome(self, result: dict, weights: bytes) -> dict:
+        """The task's answer for this job; an encoding failure fails the job."""
+        self.emit.flush()
+        self.encoder.close()
+        # Seconds of this job and CPU seconds of its process (other tasks' included, if any).
+        result["job"] = {"elapsed_s": time.monotonic() - self.t0,
+                         "cpu_s": time.process_time() - self.c0, **result.get("job", {})}
+        return {"stopped": self.reason, "result": result, "weights": weights}
 
 
 def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
@@ -312,60 +383,77 @@ def run_training(job_id: str, config: dict, timeout_s: float) -> dict:
 
     Returns ``{"stopped": None | "cancelled" | "time limit", "result": {...}, "weights": bytes}``.
     """
-    from distributed import Event, get_client, get_worker
+    from distributed import get_client, get_worker
 
-    worker = get_worker()
-    t0, c0 = time.monotonic(), time.process_time()
-
-    outbox = _Outbox(lambda events: worker.log_event(TOPIC, {"job": job_id, "events": events}))
-    info = {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}
-    outbox.post([("started", _json(info))])  # at once, and the first progress event too
-    cancelled, done = threading.Event(), threading.Event()
-    # A job cancelled while it waited for a thread is seen by the watcher's first wait, within
-    # the first few ms of training (a separate is_set() here would cost a scheduler round trip).
-    # The client is bound here, in the task's thread: the watcher thread has no worker context.
-    cancel = Event(CANCEL_PREFIX + job_id, client=get_client())
-
-    def watch() -> None:
-        # Long-polls the scheduler off the training thread: should_stop costs a flag read, and a
-        # cancel arrives as soon as it is set rather than at the next poll.
-        while not done.is_set():
-            try:
-                if cancel.wait(timeout=CANCEL_POLL_S * 5):
-                    cancelled.set()
-                    return
-            except Exception:  # scheduler briefly unreachable: ask again
-                done.wait(CANCEL_POLL_S)
-
-    threading.Thread(target=watch, name=f"mathlens-cancel-{job_id}", daemon=True).start()
-    state: dict[str, Any] = {"reason": None}
-
-    def should_stop() -> bool:
-        if state["reason"] is None:
-            if cancelled.is_set():
-                state["reason"] = "cancelled"
-            elif time.monotonic() - t0 > timeout_s:
-                state["reason"] = "time limit"
-        return state["reason"] is not None
-
-    encoder = _Encoder(outbox.send)
-    emit = _Throttle(encoder, EVENT_INTERVALS_S)
+    side = _JobSide(job_id, timeout_s, get_worker(), get_client())
     try:
-        result, weights = _train(config, emit, should_stop)
-        emit.flush()
-        encoder.close()  # an encoding failure fails the job
+        result, weights = _train(config, side.emit, side.should_stop)
+        out = side.outcome(result, weights)
     finally:  # a training failure is the one raised, whatever the encoder says
-        done.set()
-        encoder.close(check=False)
-        outbox.flush()
-    # Seconds of this task and CPU seconds of its process (other tasks' included, if any).
-    result["job"] = {"elapsed_s": time.monotonic() - t0, "cpu_s": time.process_time() - c0}
-    return {"stopped": state["reason"], "result": result, "weights": weights}
+        side.close()
+    return out
+
+
+def run_training_group(job_ids: list[str], configs: list[dict], timeout_s: float) -> dict:
+    """Dask task of up to 16 queued jobs whose runs share a lane group (``compute.nn.lane_group``):
+    trained together as the lanes of one kernel (``compute.nn.train_lanes``), each job with its
+    own events, cancel flag and time limit, as ``run_training``. A job that stops early (cancel,
+    time limit) posts its outcome as an ``outcome`` event at once; the others' come with the
+    task's result. Runs that cannot share a group here (a CUDA worker: not lean) train one
+    after another. Returns ``{job_id: outcome | {"error": why}}``."""
+    from distributed import get_client, get_worker
+
+    from compute.nn.config import TrainConfig
+    from compute.nn.train import lane_group, train, train_lanes
+
+    worker, client = get_worker(), get_client()
+    sides = [_JobSide(j, timeout_s, worker, client) for j in job_ids]
+    tcs = [TrainConfig.from_dict(c) for c in configs]
+    out: dict[str, dict] = {}
+
+    def on_end(k: int) -> Callable[[Any], None]:
+        side = sides[k]
+
+        def end(result: Any) -> None:
+            try:
+                res, weights = _outputs(result)
+                res["job"] = {"lanes": len(sides)}
+                out[side.job_id] = side.outcome(res, weights)
+            except Exception as e:  # this job fails; its lane mates go on
+                out[side.job_id] = {"error": _describe(e)}
+            if side.reason is not None:  # ended before its lane mates: tell the server now
+                o = out[side.job_id]
+                side.outbox.send("outcome", _json({k: o.get(k) for k in ("stopped", "result",
+                                                                          "error")}),
+                                 o.get("weights"))
+            side.close()
+
+        return end
+
+    callbacks = []
+    for k, (tc, side) in enumerate(zip(tcs, sides, strict=True)):
+        cb = _job_callbacks(tc, side.emit)
+        cb.on_end = on_end(k)
+        callbacks.append(cb)
+    try:
+        keys = {lane_group(tc) for tc in tcs}
+        if len(keys) == 1 and None not in keys:
+            train_lanes(tcs, callbacks, [s.should_stop for s in sides])
+        else:
+            for tc, cb, side in zip(tcs, callbacks, sides, strict=True):
+                train(tc, callbacks=cb, should_stop=side.should_stop)
+    finally:
+        for side in sides:
+            side.close()
+    return out
 
 
 def _warm_worker() -> None:
     """Import torch and compute.nn and compile the lean kernels once, off the worker's loop."""
     try:
+        from compute.nn import warmup
+
+        warmup()  # every lean kernel, the lanes kernel of lane groups included
         _train(
             {
                 "dataset": {"name": "moons", "n_samples": 40},
@@ -556,6 +644,10 @@ def _frame(seq: int, kind: str, data: bytes) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (seq, kind.encode(), data)
 
 
+_UNSET: Any = object()
+LANE_GROUP_MAX = 16  # jobs trained together as the lanes of one kernel (compute.nn.lanes)
+
+
 @dataclass(eq=False)
 class Job:
     id: str
@@ -576,7 +668,8 @@ class Job:
     pending: list[tuple[int, str, bytes]] = field(default_factory=list)  # events not yet in SQLite
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    future: Any = None
+    future: Any = None  # its own Dask task's (None in a lane group)
+    lane_key: Any = _UNSET  # compute.nn.lane_group of its config, once asked
     watchdog: asyncio.TimerHandle | None = None
     last_flush: float = 0.0
 
@@ -623,6 +716,9 @@ class JobService:
         self.active: dict[str, Job] = {}  # queued and running
         self.recent: OrderedDict[str, Job] = OrderedDict()  # finished lately
         self.durations: deque[float] = deque(maxlen=32)
+        self.parked: deque[Job] = deque()  # CPU jobs waiting for an idle worker thread
+        self.inflight = 0  # CPU tasks submitted and not yet done
+        self.slots = 0  # the cluster's worker threads (0: unknown, jobs are not held back)
         self.connect_error: str | None = None
         self._ready = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
@@ -696,6 +792,7 @@ class JobService:
         client.subscribe_topic(TOPIC, self._on_progress)
         client.subscribe_topic("all", self._on_cluster_event)
         self.client, self.connect_error = client, None
+        await self._refresh_slots()
         self._ready.set()
         if WarmUp is not None:
             try:
@@ -870,41 +967,120 @@ class JobService:
     # -- one job's life -------------------------------------------------------------------------
 
     async def _run(self, job: Job) -> None:
-        try:
-            while not self._ready.is_set():  # a starting cluster is waited for; a failing one not
-                try:
-                    await asyncio.wait_for(self._ready.wait(), CONNECT_WAIT_S)
-                except TimeoutError:
-                    if self.connect_error:
-                        self._finish(job, "failed", error=self.connect_error)
-                        return
-            if job.status != "queued":
-                return
-            if job.gpu and (why := await self._no_gpu()):
+        while not self._ready.is_set():  # a starting cluster is waited for; a failing one not
+            try:
+                await asyncio.wait_for(self._ready.wait(), CONNECT_WAIT_S)
+            except TimeoutError:
+                if self.connect_error:
+                    self._finish(job, "failed", error=self.connect_error)
+                    return
+        if job.status != "queued":
+            return
+        if job.gpu:  # GPU jobs go to Dask at once: its resources decide where and when
+            if why := await self._no_gpu():
                 self._finish(job, "failed", error=why)
-                return
-            if job.status != "queued":
-                return
-            job.future = self.client.submit(
-                run_training,
-                job.id,
-                job.config,
-                float(self.settings.job_timeout_s),
-                key=KEY_PREFIX + job.id,
-                pure=False,
-                retries=0,
-                resources={"GPU": 1} if job.gpu else None,
-            )
-            out = await job.future
+            elif job.status == "queued":
+                await self._execute([job])
+            return
+        # CPU jobs wait here while every worker thread is busy, so that a class's same-shaped
+        # runs can then train together (_dispatch).
+        self.parked.append(job)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Send parked CPU jobs to the cluster while it has idle threads (or while the number of
+        its threads is unknown): the oldest job first, with up to 15 more parked jobs of its
+        lane group (``compute.nn.lane_group``) in the same task."""
+        while self.parked and (self.slots <= 0 or self.inflight < self.slots):
+            head = self.parked.popleft()
+            if head.status != "queued":
+                continue
+            group = [head]
+            key = self._lane_key(head) if self.parked else None  # alone: no need to ask
+            if key is not None:
+                rest: deque[Job] = deque()
+                while self.parked:
+                    other = self.parked.popleft()
+                    if other.status != "queued":
+                        continue
+                    if len(group) < LANE_GROUP_MAX and self._lane_key(other) == key:
+                        group.append(other)
+                    else:
+                        rest.append(other)
+                self.parked = rest
+            self.inflight += 1
+            self._spawn(self._execute(group, counted=True))
+
+    def _lane_key(self, job: Job) -> Any:
+        """The job's lane group (asked once); None: it trains alone."""
+        if job.lane_key is _UNSET:
+            from compute.nn.config import TrainConfig
+            from compute.nn.train import lane_group
+
+            try:
+                job.lane_key = lane_group(TrainConfig.from_dict(job.config))
+            except Exception:  # noqa: BLE001 - its own task will say what is wrong
+                job.lane_key = None
+        return job.lane_key
+
+    async def _execute(self, jobs: list[Job], counted: bool = False) -> None:
+        """One Dask task for ``jobs``: ``run_training`` for one, ``run_training_group`` for a
+        lane group; each job ends with its own outcome. ``counted``: it holds an ``inflight``
+        slot, given back (and the parked jobs dispatched) when it ends."""
+        future = None
+        try:
+            if len(jobs) == 1:
+                job = jobs[0]
+                future = job.future = self.client.submit(
+                    run_training,
+                    job.id,
+                    job.config,
+                    float(self.settings.job_timeout_s),
+                    key=KEY_PREFIX + job.id,
+                    pure=False,
+                    retries=0,
+                    resources={"GPU": 1} if job.gpu else None,
+                )
+                outs = {job.id: await future}
+            else:  # the members' own futures stay None: cancelling one stops only its lane
+                future = self.client.submit(
+                    run_training_group,
+                    [j.id for j in jobs],
+                    [j.config for j in jobs],
+                    float(self.settings.job_timeout_s),
+                    key=KEY_PREFIX + "group-" + jobs[0].id,
+                    pure=False,
+                    retries=0,
+                )
+                outs = await future
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the task raised, or its future was lost or cancelled
-            if job.status in ACTIVE:
-                self._finish(job, "failed", error=_describe(e))
+            for job in jobs:
+                if job.status in ACTIVE:
+                    self._finish(job, "failed", error=_describe(e))
             return
         finally:
-            job.future = None
+            for job in jobs:
+                if job.future is future:
+                    job.future = None
+            if counted:
+                self.inflight -= 1
+                self._dispatch()
+        for job in jobs:
+            out = outs.get(job.id) if isinstance(outs, dict) else None
+            if out is None:
+                if job.status in ACTIVE:
+                    self._finish(job, "failed", error="the task returned no outcome for this job")
+                continue
+            self._finish_outcome(job, out)
+
+    def _finish_outcome(self, job: Job, out: dict) -> None:
+        """End a job as its task says (``run_training``'s answer, or a lane group's)."""
         if job.status not in ACTIVE:  # already decided: cancelled, worker died, time limit
+            return
+        if out.get("error"):
+            self._finish(job, "failed", error=str(out["error"]))
             return
         stopped, result, weights = out.get("stopped"), out.get("result"), out.get("weights")
         if stopped == "cancelled":
@@ -996,16 +1172,20 @@ class JobService:
             return
         events = msg.get("events")
         for item in events if isinstance(events, list | tuple) else ():
-            if isinstance(item, list | tuple) and len(item) == 2:
+            if isinstance(item, list | tuple) and len(item) in (2, 3):
                 self._on_job_event(job, *item)
 
-    def _on_job_event(self, job: Job, kind: Any, raw: Any) -> None:
+    def _on_job_event(self, job: Job, kind: Any, raw: Any, extra: Any = None) -> None:
         try:
             data = orjson.loads(raw or b"{}")
         except (orjson.JSONDecodeError, TypeError):
             log.warning("job %s: undecodable %s event dropped", job.id, kind)
             return
-        if kind not in ("started", "step", "epoch") or not isinstance(data, dict):
+        if kind not in ("started", "step", "epoch", "outcome") or not isinstance(data, dict):
+            return
+        if kind == "outcome":  # a job of a lane group that ended before its lane mates
+            weights = extra if isinstance(extra, bytes) else None
+            self._finish_outcome(job, {**data, "weights": weights})
             return
         if kind == "started":
             job.status, job.started, job.worker = "running", time.time(), data.get("worker")
@@ -1030,9 +1210,23 @@ class JobService:
             job.last_flush = now
             self._write(job.id, {"progress": job.progress}, job.take_pending())
 
+    async def _refresh_slots(self) -> None:
+        """The cluster's worker threads, for ``_dispatch`` (0 when it cannot tell)."""
+        try:
+            info = await asyncio.wait_for(self.client.scheduler.identity(n_workers=-1), 10)
+            workers = info.get("workers", {}).values()
+            self.slots = sum(int(w.get("nthreads") or 0) for w in workers)
+        except Exception:  # noqa: BLE001 - unknown: jobs are not held back
+            self.slots = 0
+        self._dispatch()
+
     def _on_cluster_event(self, event: tuple[float, dict]) -> None:
         _, msg = event
-        if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+        if not isinstance(msg, dict):
+            return
+        if msg.get("action") in ("add-worker", "remove-worker") and not self._closing:
+            self._spawn(self._refresh_slots())
+        if msg.get("action") != "remove-worker":
             return
         worker = msg.get("worker")
         for job in list(self.active.values()):

@@ -3,7 +3,8 @@
 ``train(TrainConfig.from_dict(d), Callbacks(on_step=..., on_epoch=..., on_end=...), should_stop)``
 is the one entry point; ``catalog()`` lists datasets, models, optimizers, schedules and every
 bound for the server's schemas. ``train_many`` trains several configs on several threads, same-shaped
-lean runs together as the SIMD lanes of one kernel (``compute.nn.lanes``).
+lean runs together as the SIMD lanes of one kernel (``compute.nn.lanes``); ``train_lanes`` trains
+such a group with each run's own callbacks and stop (``lane_group`` says which runs can share one).
 """
 
 from .config import (
@@ -32,8 +33,10 @@ from .train import (
     LazyEpoch,
     StepInfo,
     TrainResult,
+    lane_group,
     resolve_device,
     train,
+    train_lanes,
     train_many,
 )
 
@@ -42,6 +45,6 @@ __all__ = [
     "LEAN_MAX_PARAMS", "LOSSES", "MAX_BATCH", "MAX_EPOCHS", "MAX_LAYERS", "MAX_SAMPLES",
     "MAX_STEPS", "MAX_WIDTH", "MODELS", "OPTIMIZERS", "SCHEDULES", "Callbacks", "Dataset",
     "EpochInfo", "LazyEpoch", "Param", "StepInfo", "TrainConfig", "TrainResult", "build_model", "catalog",
-    "decision_grid", "layer_shapes", "lean_ineligible_reason", "lr_multipliers", "lr_schedule",
-    "make_dataset", "resolve_device", "train", "train_many", "warmup",
+    "decision_grid", "lane_group", "layer_shapes", "lean_ineligible_reason", "lr_multipliers",
+    "lr_schedule", "make_dataset", "resolve_device", "train", "train_lanes", "train_many", "warmup",
 ]

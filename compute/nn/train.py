@@ -752,6 +752,17 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
     return rep.finish(g, time.perf_counter() - t_loop, stopped, bufs)
 
 
+def lane_group(config: TrainConfig) -> tuple | None:
+    """The key under which runs of ``config`` can train together (``train_lanes``; equal keys:
+    the same architecture, loss, dtype, batch size, data sizes, epochs and optimizer), or
+    ``None`` for a run that does not take the lean path here (torch models, CUDA)."""
+    p = _prepare(config)
+    if not p.lean:
+        return None
+    layout = LeanLayout.for_mlp(p.shape, config.loss, config.batch_size, config.dtype)
+    return group_key(config, layout, p.data.y_train.shape[0], p.data.y_test.shape[0])
+
+
 def train_lanes(configs: Sequence[TrainConfig], callbacks: Sequence[Callbacks],
                 should_stop: Sequence[Callable[[], bool] | None]) -> list[TrainResult]:
     """Train 1..16 lean runs with one ``lanes.lane_key`` together, as the SIMD lanes of one

@@ -301,6 +301,74 @@ def test_a_queued_job_says_how_many_are_ahead(jc):
         assert wait_status(jc, i, TERMINAL, 5)["queue"] is None
 
 
+# Lean runs of one lane group (compute.nn.lane_group): a few ms each, and about 10 s.
+LANE = {"dataset": {"name": "moons", "n_samples": 300}, "model": {"hidden": [8]}, "epochs": 40}
+BIG_LANE = {"dataset": {"name": "moons", "n_samples": 2000}, "model": {"hidden": [32, 32]},
+            "epochs": 2000, "batch_size": 8}
+
+
+def _park_behind_blockers(jc, configs: list[dict], seed: int) -> list[str]:
+    """Submit ``configs`` while two LONG jobs hold both worker threads, then free the threads:
+    the parked jobs go to the cluster together. Their ids."""
+    wait_until(lambda: not jc.app.state.jobs.active, 30, "earlier jobs to end")
+    blockers = [submit(jc, {**LONG, "seed": seed + i}) for i in range(2)]
+    wait_until(lambda: all(job(jc, b)["status"] == "running" for b in blockers), 60, "blockers")
+    ids = [submit(jc, c) for c in configs]  # queue_limit = 4
+    assert [job(jc, i)["status"] for i in ids] == ["queued"] * len(ids)
+    assert [v["queue"]["ahead"] for v in (job(jc, i) for i in ids)] == list(range(len(ids)))
+    for b in blockers:
+        jc.delete(f"/api/v1/jobs/{b}")
+    return ids
+
+
+def test_queued_jobs_of_one_shape_train_together_each_with_its_own_result(jc):
+    """While every worker thread is busy, CPU jobs wait in the server; when a thread frees, the
+    oldest goes with the waiting jobs of its lane group as one Dask task (compute.nn.train_lanes).
+    Each keeps its own event stream, status and result: the numbers train() gives it alone."""
+    from compute.nn import TrainConfig, train
+
+    configs = [{**LANE, "seed": s} for s in (1, 2)]
+    ids = _park_behind_blockers(jc, configs, seed=40)
+    for c, i in zip(configs, ids, strict=True):
+        j = wait_status(jc, i, TERMINAL, 60)
+        assert j["status"] == "succeeded", j["error"]
+        r = j["result"]
+        assert r["job"]["lanes"] == 2  # trained as a group of two
+        one = train(TrainConfig.from_dict(c))  # float32: equal to rounding
+        assert r["test_accuracy"] == one.test_accuracy and r["epochs"] == one.epochs == 40
+        np.testing.assert_allclose(r["history"]["loss"], one.history["loss"], rtol=1e-4)
+        events = read_events(jc, i)
+        kinds = [e["event"] for e in events]
+        assert kinds[:2] == ["status", "status"] and {"step", "epoch"} <= set(kinds)
+        assert events[-1]["status"] == "succeeded" and events[-1]["test_accuracy"] == one.test_accuracy
+        assert any(e.get("boundary") for e in events if e["event"] == "epoch")
+        assert jc.get(f"/api/v1/jobs/{i}/weights").status_code == 200
+
+
+def test_cancelling_a_job_of_a_lane_group_stops_only_its_lane(jc):
+    ids = _park_behind_blockers(jc, [{**BIG_LANE, "seed": s} for s in (1, 2)], seed=50)
+    try:
+        wait_until(lambda: all(job(jc, i)["status"] == "running" for i in ids), 60, "the group")
+        wait_until(lambda: job(jc, ids[0])["progress"].get("epoch"), 30, "progress")
+        t0 = time.perf_counter()
+        assert jc.delete(f"/api/v1/jobs/{ids[0]}").json()["status"] == "cancelled"
+        assert time.perf_counter() - t0 < 2.0
+        gone = job(jc, ids[0])
+        assert gone["error"] is None and gone["has_weights"]  # stopped by its worker, not timed out
+        assert 0 < gone["result"]["epochs"] < BIG_LANE["epochs"] and gone["result"]["stopped"]
+        epoch = job(jc, ids[1])["progress"].get("epoch") or 0
+        wait_until(lambda: (job(jc, ids[1])["progress"].get("epoch") or 0) > epoch, 10,
+                   "its lane mate to go on")
+        assert job(jc, ids[1])["status"] == "running"
+    finally:
+        for i in ids:
+            jc.delete(f"/api/v1/jobs/{i}")
+    for i in ids:
+        assert wait_status(jc, i, TERMINAL, 5)["status"] == "cancelled"
+    wait_until(lambda: not any(k.startswith(KEY_PREFIX) for k in dask_executing(jc)), 5,
+               "the group's task to end")
+
+
 def test_time_limit_fails_the_job(jc):
     svc = jc.app.state.jobs
     old, svc.settings.job_timeout_s = svc.settings.job_timeout_s, 1.0
