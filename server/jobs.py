@@ -235,6 +235,54 @@ class _Outbox:
         self.post(events)
 
 
+class _GroupOutbox:
+    """The progress events of a lane group's jobs, sent to the scheduler together: one
+    ``log_event`` of ``{"batches": [[job, events], ...]}`` at most every ``SEND_EVERY_S``, sent
+    by the ``send`` that finds it due (no timer: each timer thread's start held the training
+    thread ~5 ms for the GIL, 16 jobs' timers slowed a group several times over), and by
+    ``flush``. While a run trains, its throttled events come at least every 0.1 s."""
+
+    def __init__(self, post: Callable[[list], None]):
+        self.post = post
+        self.lock = threading.Lock()
+        self.events: dict[str, list] = {}
+        self.last = -math.inf
+
+    def send(self, job_id: str, item: tuple) -> None:
+        with self.lock:
+            self.events.setdefault(job_id, []).append(item)
+            if time.monotonic() - self.last >= SEND_EVERY_S:
+                self._post()
+
+    def flush(self) -> None:
+        with self.lock:
+            if self.events:
+                self._post()
+
+    def _post(self) -> None:
+        batches, self.events = [[j, ev] for j, ev in self.events.items()], {}
+        self.last = time.monotonic()
+        self.post(batches)
+
+
+class _LaneOutbox:
+    """One job's view of its group's ``_GroupOutbox``, with ``_Outbox``'s interface."""
+
+    def __init__(self, group: _GroupOutbox, job_id: str):
+        self.group, self.job_id = group, job_id
+
+    def post(self, events: list) -> None:
+        for item in events:
+            self.group.send(self.job_id, item)
+        self.group.flush()
+
+    def send(self, kind: str, data: bytes, extra: bytes | None = None) -> None:
+        self.group.send(self.job_id, (kind, data) if extra is None else (kind, data, extra))
+
+    def flush(self) -> None:
+        self.group.flush()
+
+
 class _Encoder:
     """Resolves and encodes a job's progress events on a thread of its own, in order, and hands
     them to ``post``: the training thread only decides which epochs are sent.
@@ -267,6 +315,28 @@ class _Encoder:
         if self.thread.is_alive():
             self.queue.put(None)
             self.thread.join()
+        if check and self.error is not None:
+            raise self.error
+
+
+class _InlineEncoder:
+    """``_Encoder``'s interface, encoding in the caller's thread: for lane groups, whose
+    training thread runs Python between short kernel calls, where encoder threads would fight
+    it for the GIL (16 lanes with a thread each trained 2.5x slower). A failure is kept for
+    ``close`` (the job fails; its lane mates go on)."""
+
+    def __init__(self, post: Callable[[str, bytes], None]):
+        self.post = post
+        self.error: BaseException | None = None
+
+    def __call__(self, kind: str, event: Any) -> None:
+        if self.error is None:
+            try:
+                self.post(kind, _encoded(event))
+            except Exception as e:  # noqa: BLE001 - raised again by close()
+                self.error = e
+
+    def close(self, check: bool = True) -> None:
         if check and self.error is not None:
             raise self.error
 
@@ -322,13 +392,15 @@ class _JobSide:
     """One job's side of a Dask task: its "started" event, its progress events (throttled,
     encoded on a thread of their own, sent in batches), its cancel flag and its time limit."""
 
-    def __init__(self, job_id: str, timeout_s: float, worker: Any, client: Any):
+    def __init__(self, job_id: str, timeout_s: float, worker: Any, client: Any,
+                 group: _GroupOutbox | None = None):
         from distributed import Event
 
         self.job_id, self.timeout_s = job_id, timeout_s
         self.t0, self.c0 = time.monotonic(), time.process_time()
-        self.outbox = _Outbox(
-            lambda events: worker.log_event(TOPIC, {"job": job_id, "events": events})
+        self.outbox: _Outbox | _LaneOutbox = (
+            _LaneOutbox(group, job_id) if group is not None else
+            _Outbox(lambda events: worker.log_event(TOPIC, {"job": job_id, "events": events}))
         )
         info = {"worker": worker.address, "pid": os.getpid(), "host": socket.gethostname()}
         self.outbox.post([("started", _json(info))])  # at once, and the first progress event too
@@ -340,7 +412,8 @@ class _JobSide:
         self.cancel = Event(CANCEL_PREFIX + job_id, client=client)
         threading.Thread(target=self._watch, name=f"mathlens-cancel-{job_id}", daemon=True).start()
         self.reason: str | None = None
-        self.encoder = _Encoder(self.outbox.send)
+        # A lane group encodes in its training thread (see _InlineEncoder).
+        self.encoder = (_InlineEncoder if group is not None else _Encoder)(self.outbox.send)
         self.emit = _Throttle(self.encoder, EVENT_INTERVALS_S)
 
     def _watch(self) -> None:
@@ -407,7 +480,8 @@ def run_training_group(job_ids: list[str], configs: list[dict], timeout_s: float
     from compute.nn.train import lane_group, train, train_lanes
 
     worker, client = get_worker(), get_client()
-    sides = [_JobSide(j, timeout_s, worker, client) for j in job_ids]
+    group = _GroupOutbox(lambda batches: worker.log_event(TOPIC, {"batches": batches}))
+    sides = [_JobSide(j, timeout_s, worker, client, group) for j in job_ids]
     tcs = [TrainConfig.from_dict(c) for c in configs]
     out: dict[str, dict] = {}
 
@@ -1166,14 +1240,24 @@ class JobService:
     # -- what the cluster tells us (handlers run on the event loop) -----------------------------
 
     def _on_progress(self, event: tuple[float, dict]) -> None:
+        """``{"job": id, "events": [...]}`` from a job's task, or ``{"batches": [[id, events],
+        ...]}`` from a lane group's; each event ``(kind, data)`` or ``(kind, data, bytes)``."""
         _, msg = event
-        job = self.active.get(msg.get("job")) if isinstance(msg, dict) else None
-        if job is None:  # another server's job, or one already decided
+        if not isinstance(msg, dict):
             return
-        events = msg.get("events")
-        for item in events if isinstance(events, list | tuple) else ():
-            if isinstance(item, list | tuple) and len(item) in (2, 3):
-                self._on_job_event(job, *item)
+        batches = msg.get("batches")
+        if not isinstance(batches, list | tuple):
+            batches = [(msg.get("job"), msg.get("events"))]
+        for batch in batches:
+            if not (isinstance(batch, list | tuple) and len(batch) == 2):
+                continue
+            job_id, events = batch
+            job = self.active.get(job_id) if isinstance(job_id, str) else None
+            if job is None:  # another server's job, or one already decided
+                continue
+            for item in events if isinstance(events, list | tuple) else ():
+                if isinstance(item, list | tuple) and len(item) in (2, 3):
+                    self._on_job_event(job, *item)
 
     def _on_job_event(self, job: Job, kind: Any, raw: Any, extra: Any = None) -> None:
         try:
