@@ -4,8 +4,9 @@
 toy set once per schedule: the same initial weights, the same data, the same minibatch order,
 the same optimizer; only the learning rate ``lr_t`` differs. The curves are
 ``compute.optim.lr_schedule`` (``torch.optim.lr_scheduler``'s values, stepped once per optimizer
-step); the runs are ``compute.nn.train_many`` (the lean float64 kernels; one shape, so the
-runs train together as the SIMD lanes of one kernel), whose per-step rates come from ``compute.nn.lr_schedule`` (the same closed forms, ``LambdaLR``).
+step); the runs are ``compute.nn.train_many`` (the lean float64 kernels: a handful of runs
+of one shape train one by one, cheaper than as a lane group), whose per-step rates come from
+``compute.nn.lr_schedule`` (the same closed forms, ``LambdaLR``).
 
 Divergence is a result, not an error: each run says whether its full-set training loss
 overflowed or ended above where it started (``diverged``), jumped above ``DIVERGE_FACTOR`` times

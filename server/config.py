@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     local_threads_per_worker: int = Field(2, ge=1, le=64)
     queue_limit: int = Field(64, ge=1, le=10_000, description="Queued + running jobs at most.")
     job_timeout_s: float = Field(600.0, gt=0, le=86_400, description="Wall time per job at most.")
+    lane_groups: bool = Field(
+        False,
+        description="Train queued same-shaped CPU jobs together as lanes of one kernel (measured "
+        "on 2 cores: no faster than one task per job, whose progress events dominate).",
+    )
     admin_token: str | None = Field(
         None, description="Teacher token: lists and cancels every job (Bearer)."
     )

@@ -40,7 +40,7 @@ from torch.nn import functional as F
 from ._simd import LANES
 from .config import TrainConfig, lr_multipliers, steps_per_epoch
 from .datasets import Dataset, decision_grid, make_dataset
-from .lanes import LaneGroup, group_key, train_group
+from .lanes import LaneGroup, group_key, min_group, train_group
 from .lean import (
     SNAPSHOT_FLOATS,
     LeanLayout,
@@ -57,6 +57,9 @@ LEAN_CHUNK_S = 0.03  # target seconds of kernel work between should_stop polls
 # ... and with epoch events: shorter, so that a consumer resolving one chunk's lazy epochs on
 # another thread (a job's event encoder) works while the kernel trains the next chunk.
 LEAN_EVENT_CHUNK_S = 0.005
+# A lane group's chunks with events: longer, as its Python between chunks (16 runs' events) is
+# longer; two groups on two threads then hand the GIL over less often.
+LANES_EVENT_CHUNK_S = 0.025
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -437,13 +440,15 @@ def _train_prepared(p: _Prepared, cb: Callbacks, should_stop: Callable[[], bool]
 
 
 def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
-               lanes: bool = True) -> list[TrainResult]:
+               lanes: bool = True, min_lanes: int | None = None) -> list[TrainResult]:
     """Train ``configs`` (no callbacks) on ``threads`` threads; results in order.
 
     With ``lanes`` (default), lean runs that share a ``lanes.lane_key`` (architecture, loss,
     dtype, batch size, dataset sizes, epochs, optimizer algorithm) train in groups of up to 16
     as the SIMD lanes of one kernel (``compute.nn.lanes``): 2-3x the throughput for tiny nets,
-    1.05-1.7x for larger ones. A run's numbers are then
+    1.05-1.7x for larger ones, when the group is full; a group costs about the same whatever
+    its size, so fewer than ``min_lanes`` runs (default ``lanes.min_group(batch_size)``) train
+    one by one. A run's numbers are then
     those of ``train()`` to rounding (float64: ~1e-15), whatever its batch mates; a run that
     diverges is retrained alone, so that it stops where ``train()`` stops. Every other config
     runs as ``train()``. The kernels release the GIL, so ``threads`` groups or runs use that
@@ -483,8 +488,9 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
     for members in groups.values():
         for k in range(0, len(members), LANES):
             part = members[k:k + LANES]
-            if len(part) == 1:  # one run fills the lanes better with its own minibatch
-                tasks.append(lambda i=part[0][0], p=part[0][1]: alone(i, p))
+            least = min_lanes or min_group(configs[part[0][0]].batch_size)
+            if len(part) < max(2, least):  # cheaper one by one
+                tasks.extend(lambda i=i, p=p: alone(i, p) for i, p in part)
             else:
                 tasks.append(lambda part=part: together(part))
     if threads <= 1 or len(tasks) <= 1:
@@ -755,7 +761,8 @@ def _train_lean(config: TrainConfig, data: Dataset, shape: MLPShape, cb: Callbac
 def lane_group(config: TrainConfig) -> tuple | None:
     """The key under which runs of ``config`` can train together (``train_lanes``; equal keys:
     the same architecture, loss, dtype, batch size, data sizes, epochs and optimizer), or
-    ``None`` for a run that does not take the lean path here (torch models, CUDA)."""
+    ``None`` for a run that does not take the lean path here (torch models, CUDA). A group pays
+    from ``lanes.min_group(batch_size)`` runs on."""
     p = _prepare(config)
     if not p.lean:
         return None
@@ -781,7 +788,7 @@ def train_lanes(configs: Sequence[TrainConfig], callbacks: Sequence[Callbacks],
     bufs = runs[0].layout.buffers()  # final evaluations, one run at a time
     results: list[TrainResult | None] = [None] * len(runs)
     active = list(range(len(runs)))
-    target_s = LEAN_EVENT_CHUNK_S if group.snapshots else LEAN_CHUNK_S
+    target_s = LANES_EVENT_CHUNK_S if group.snapshots else LEAN_CHUNK_S
     e, chunk = 0, 1
     t_loop = time.perf_counter()
 

@@ -313,7 +313,7 @@ def _park_behind_blockers(jc, configs: list[dict], seed: int) -> list[str]:
     wait_until(lambda: not jc.app.state.jobs.active, 30, "earlier jobs to end")
     blockers = [submit(jc, {**LONG, "seed": seed + i}) for i in range(2)]
     wait_until(lambda: all(job(jc, b)["status"] == "running" for b in blockers), 60, "blockers")
-    ids = [submit(jc, c) for c in configs]  # queue_limit = 4
+    ids = [submit(jc, c, fresh=True) for c in configs]  # queue_limit = 4
     assert [job(jc, i)["status"] for i in ids] == ["queued"] * len(ids)
     assert [v["queue"]["ahead"] for v in (job(jc, i) for i in ids)] == list(range(len(ids)))
     for b in blockers:
@@ -321,7 +321,32 @@ def _park_behind_blockers(jc, configs: list[dict], seed: int) -> list[str]:
     return ids
 
 
-def test_queued_jobs_of_one_shape_train_together_each_with_its_own_result(jc):
+@pytest.fixture
+def lane_groups(jc, monkeypatch):
+    """MATHLENS_LANE_GROUPS on (off by default)."""
+    monkeypatch.setattr(jc.app.state.jobs.settings, "lane_groups", True)
+
+
+@pytest.fixture
+def groups_of_two(lane_groups, monkeypatch):
+    """Lane groups from two jobs on (the queue limit here is 4; a group pays from 8-12)."""
+    import compute.nn.lanes
+
+    monkeypatch.setattr(compute.nn.lanes, "min_group", lambda batch_size: 2)
+
+
+@pytest.mark.parametrize("groups", [False, True])
+def test_too_few_queued_jobs_of_one_shape_train_one_by_one(jc, monkeypatch, groups):
+    """Without lane groups (the default), or with too few jobs for a group to pay, each queued
+    job trains in a task of its own, in the order they came."""
+    monkeypatch.setattr(jc.app.state.jobs.settings, "lane_groups", groups)
+    ids = _park_behind_blockers(jc, [{**LANE, "seed": s} for s in (3, 4)], seed=30)
+    for i in ids:
+        j = wait_status(jc, i, TERMINAL, 60)
+        assert j["status"] == "succeeded" and "lanes" not in j["result"]["job"]
+
+
+def test_queued_jobs_of_one_shape_train_together_each_with_its_own_result(jc, groups_of_two):
     """While every worker thread is busy, CPU jobs wait in the server; when a thread frees, the
     oldest goes with the waiting jobs of its lane group as one Dask task (compute.nn.train_lanes).
     Each keeps its own event stream, status and result: the numbers train() gives it alone."""
@@ -345,7 +370,7 @@ def test_queued_jobs_of_one_shape_train_together_each_with_its_own_result(jc):
         assert jc.get(f"/api/v1/jobs/{i}/weights").status_code == 200
 
 
-def test_cancelling_a_job_of_a_lane_group_stops_only_its_lane(jc):
+def test_cancelling_a_job_of_a_lane_group_stops_only_its_lane(jc, groups_of_two):
     ids = _park_behind_blockers(jc, [{**BIG_LANE, "seed": s} for s in (1, 2)], seed=50)
     try:
         wait_until(lambda: all(job(jc, i)["status"] == "running" for i in ids), 60, "the group")

@@ -418,7 +418,7 @@ def test_train_many_trains_same_shaped_runs_as_lanes(monkeypatch):
     configs = [cfg(**{"dtype": "float64", "epochs": 4, "seed": s,
                       "dataset": {"name": "moons", "n_samples": 90, "seed": s}, **over})
                for s, over in enumerate(adam + sgd_mse + lone)]
-    many = train_many(configs, threads=2)
+    many = train_many(configs, threads=2, min_lanes=2)
     assert sorted(sizes) == [3, 4]  # the rmsprop run trained alone
     for c, m in zip(configs, many, strict=True):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
@@ -501,6 +501,25 @@ def test_train_lanes_refuses_runs_of_different_shapes():
         T.train_lanes([a, b], [Callbacks(), Callbacks()], [None, None])
 
 
+def test_train_many_groups_only_where_lanes_pay(monkeypatch):
+    """A lane group costs about the same for 2 runs as for 16, so train_many groups runs only
+    from lanes.min_group(batch_size) on (8 for batches under 16, else 12); fewer train alone."""
+    T = sys.modules["compute.nn.train"]
+    sizes = []
+    real = T.train_group
+    monkeypatch.setattr(T, "train_group", lambda runs: sizes.append(len(runs)) or real(runs))
+    small = [cfg(seed=s, epochs=1) for s in range(8)]  # batch 10
+    train_many(small[:7])
+    assert sizes == []
+    train_many(small)
+    assert sizes == [8]
+    big = [cfg(seed=s, epochs=1, batch_size=32) for s in range(12)]
+    train_many(big[:11] + small[:1])
+    assert sizes == [8]
+    train_many(big)
+    assert sizes == [8, 12]
+
+
 def test_lanes_in_epoch_chunks_equal_one_call(monkeypatch):
     """A lanes group trains in kernel calls of a few epochs (memory bound on the shuffles): the
     optimizer state and step count carry over, so one epoch per call lands where train() does."""
@@ -508,7 +527,7 @@ def test_lanes_in_epoch_chunks_equal_one_call(monkeypatch):
     monkeypatch.setattr(lanes, "CHUNK_BYTES", 1)  # one epoch per kernel call
     configs = [cfg(dtype="float64", epochs=4, seed=s, schedule={"name": "cosine"},
                    optimizer={"name": "adam", "lr": 0.02 * (s + 1)}) for s in range(3)]
-    for c, m in zip(configs, train_many(configs), strict=True):
+    for c, m in zip(configs, train_many(configs, min_lanes=2), strict=True):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
 
 
@@ -518,7 +537,7 @@ def test_lanes_with_odd_batches_and_odd_set_sizes():
     configs = [cfg(dtype="float64", epochs=3, seed=s, batch_size=7, loss=loss,
                    dataset={"name": "blobs", "n_samples": 102, "test_fraction": 0.3, "seed": s})
                for s, loss in ((0, "cross_entropy"), (1, "cross_entropy"), (2, "mse"), (3, "mse"))]
-    for c, m in zip(configs, train_many(configs), strict=True):
+    for c, m in zip(configs, train_many(configs, min_lanes=2), strict=True):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
     d = make_dataset(**configs[0].dataset)  # 71 train (last batch: 1), 31 test
     assert len(d.y_train) % 2 == 1 and len(d.y_test) % 2 == 1 and len(d.y_train) % 7 % 2 == 1
@@ -531,7 +550,7 @@ def test_lanes_follow_train_for_every_optimizer(opt):
     configs = [cfg(dtype="float64", epochs=3, seed=s, optimizer={**opt, "lr": opt["lr"] * (s + 1)},
                    model={"hidden": [5], "activation": a})
                for s, a in enumerate(["relu", "relu"])]
-    for c, m in zip(configs, train_many(configs), strict=True):
+    for c, m in zip(configs, train_many(configs, min_lanes=2), strict=True):
         _close_to_train(m, train(c), rtol=1e-9, atol=1e-12)
 
 
@@ -540,8 +559,8 @@ def test_a_lane_run_is_independent_of_its_batch_mates_and_float32_follows_train(
     float32 the lanes follow train() to float32 rounding."""
     mk = [cfg(seed=s, epochs=5, dataset={"name": "circles", "n_samples": 100, "seed": s})
           for s in range(5)]
-    a = train_many(mk[:3])
-    b = train_many([mk[4], mk[3], mk[2]])
+    a = train_many(mk[:3], min_lanes=2)
+    b = train_many([mk[4], mk[3], mk[2]], min_lanes=2)
     wa, wb = weights(a[2]), weights(b[2])
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     for c, m in zip(mk[:3], a, strict=True):
@@ -553,7 +572,7 @@ def test_a_diverging_lane_stops_where_train_stops():
                model={"hidden": [8, 8], "activation": "linear"})
     calm = cfg(dtype="float64", epochs=6, seed=2, optimizer={"name": "sgd", "lr": 0.1},
                model={"hidden": [8, 8], "activation": "linear"})
-    m_blow, m_calm = train_many([blow, calm])
+    m_blow, m_calm = train_many([blow, calm], min_lanes=2)
     one = train(blow)
     assert one.diverged and one.epochs == 1  # the loss overflows in the first epoch
     _close_to_train(m_blow, one, rtol=0, atol=0)
