@@ -329,6 +329,17 @@ class _Encoder:
             raise self.error
 
 
+_IMPORTS = threading.Lock()
+
+
+def _import_compute() -> None:
+    """Import ``compute.nn`` (all of it) under a lock: on a worker the warm-up thread and the
+    first task import it at the same moment, and a thread could then get a half-initialized
+    ``compute.nn.train`` (an ImportError that failed the first job)."""
+    with _IMPORTS:
+        import compute.nn  # noqa: F401
+
+
 class _InlineEncoder:
     """``_Encoder``'s interface, encoding in the caller's thread: for lane groups, whose
     training thread runs Python between short kernel calls, where encoder threads would fight
@@ -353,6 +364,7 @@ class _InlineEncoder:
 
 def _job_callbacks(tc: Any, emit: _Throttle) -> Any:
     """A job's callbacks for ``compute.nn``: throttled, lazy, replay frames never dropped."""
+    _import_compute()
     from compute.nn.train import Callbacks
 
     every = tc.boundary_every
@@ -391,6 +403,7 @@ def _outputs(result: Any) -> tuple[dict, bytes]:
 
 def _train(config: dict, emit: _Throttle, should_stop: Callable[[], bool]) -> tuple[dict, bytes]:
     """One job's training in compute.nn: (result without weights, weights)."""
+    _import_compute()
     from compute.nn.config import TrainConfig
     from compute.nn.train import train
 
@@ -486,6 +499,7 @@ def run_training_group(job_ids: list[str], configs: list[dict], timeout_s: float
     after another. Returns ``{job_id: outcome | {"error": why}}``."""
     from distributed import get_client, get_worker
 
+    _import_compute()
     from compute.nn.config import TrainConfig
     from compute.nn.train import lane_group, train, train_lanes
 
@@ -535,6 +549,7 @@ def run_training_group(job_ids: list[str], configs: list[dict], timeout_s: float
 def _warm_worker() -> None:
     """Import torch and compute.nn and compile the lean kernels once, off the worker's loop."""
     try:
+        _import_compute()
         from compute.nn import warmup
 
         warmup()  # every lean kernel, the lanes kernel of lane groups included

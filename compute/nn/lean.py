@@ -253,7 +253,10 @@ def warmup() -> None:
 
     A fresh compile takes ~30 CPU-seconds per dtype; cached, about a second.
     """
+    from . import _frames
     from .train import train_many
+
+    _frames.warmup()
 
     base = {"dataset": {"name": "xor", "n_samples": 40}, "model": {"hidden": [4]},
             "optimizer": {"name": "sgd", "lr": 0.1}, "epochs": 1, "batch_size": 8,

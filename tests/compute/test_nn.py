@@ -846,6 +846,33 @@ def test_histogram_equals_numpys():
             assert counts.tolist() == want_c.tolist() and np.array_equal(edges, want_e)
 
 
+def test_frame_probabilities_and_confidence_follow_numpy():
+    """The numba loops of progress frames (compute.nn._frames) against numpy's formulas: softmax,
+    squared error's (tanh z + 1) / 2 (two columns for one output), confidence and entropy."""
+    from compute.nn.train import output_summary, probabilities
+
+    rng = np.random.default_rng(1)
+    for k in (1, 2, 3, 10):
+        z = rng.normal(scale=4, size=(257, k))
+        z[0] = 800.0  # overflow-safe softmax
+        if k > 1:
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            np.testing.assert_allclose(probabilities(z, "cross_entropy"), e / e.sum(1, keepdims=True),
+                                       rtol=1e-13, atol=1e-300)
+        q = (np.tanh(z) + 1) / 2
+        want = np.hstack([1 - q, q]) if k == 1 else q / np.maximum(q.sum(1, keepdims=True), 1e-12)
+        p = probabilities(z.astype(np.float32), "mse")
+        np.testing.assert_allclose(p, want, rtol=1e-6, atol=1e-7)
+        # tanh z + 1 cancels for z << 0: numpy's and libm's tanh (1 ulp apart) differ there
+        np.testing.assert_allclose(probabilities(z, "mse"), want, rtol=1e-13, atol=1e-11)
+        s = output_summary(p)
+        conf = p.max(axis=1)
+        ent = -(p * np.log(np.clip(p, 1e-12, 1))).sum(axis=1)
+        assert s["mean_confidence"] == pytest.approx(conf.mean(), rel=1e-13)
+        assert s["mean_entropy"] == pytest.approx(ent.mean(), rel=1e-12)
+        assert s["confidence_hist"]["counts"] == np.histogram(conf, 10, (0, 1))[0].tolist()
+
+
 def test_models_of_one_shape_are_independent_copies():
     """build_model copies a cached uninitialised template per shape: each build is its own
     module, seeded as asked, and changing one changes no other (nor later builds)."""
