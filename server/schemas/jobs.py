@@ -340,6 +340,11 @@ class JobResult(BaseModel):
     train_accuracy: float | None = None
     test_accuracy: float | None = None
     history: dict[str, Any] = Field(default_factory=dict)
+    job: dict[str, Any] | None = Field(
+        None,
+        description="the task's wall and CPU seconds (elapsed_s, cpu_s); lanes: how many jobs "
+        "trained together in its lane group, when it trained in one (MATHLENS_LANE_GROUPS)",
+    )
 
 
 class QueueInfo(BaseModel):
