@@ -744,7 +744,6 @@ def _frame(seq: int, kind: str, data: bytes) -> bytes:
 
 
 _UNSET: Any = object()
-LANE_GROUP_MAX = 16  # jobs trained together as the lanes of one kernel (compute.nn.lanes)
 
 
 @dataclass(eq=False)
@@ -1102,25 +1101,26 @@ class JobService:
                          if j.status == "queued" and self._lane_key(j) == key]
                 # A lane group costs about as much for 2 runs as for 16: only from
                 # min_group on is it cheaper than the runs one by one.
-                if len(mates) + 1 >= key[1]:
-                    group += mates[:LANE_GROUP_MAX - 1]
+                _, least, most = key
+                if len(mates) + 1 >= least:
+                    group += mates[:most - 1]
                     taken = {id(j) for j in group}
                     self.parked = deque(j for j in self.parked if id(j) not in taken)
             self.inflight += 1
             self._spawn(self._execute(group, counted=True))
 
     def _lane_key(self, job: Job) -> Any:
-        """``(the job's lane group, the fewest jobs worth a group)``, asked once; None: it
-        trains alone."""
+        """``(the job's lane group, the fewest and the most jobs of a group)``, asked once;
+        None: it trains alone."""
         if job.lane_key is _UNSET:
             from compute.nn.config import TrainConfig
-            from compute.nn.lanes import min_group
+            from compute.nn.lanes import LANES, min_group
             from compute.nn.train import lane_group
 
             try:
                 tc = TrainConfig.from_dict(job.config)
                 key = lane_group(tc)
-                job.lane_key = None if key is None else (key, min_group(tc.batch_size))
+                job.lane_key = None if key is None else (key, min_group(tc.batch_size), LANES)
             except Exception:  # noqa: BLE001 - its own task will say what is wrong
                 job.lane_key = None
         return job.lane_key

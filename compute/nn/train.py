@@ -249,8 +249,13 @@ def logits_metrics(z: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, floa
         losses = lse - z[np.arange(z.shape[0]), y]
     else:
         losses = 0.5 * ((np.tanh(z) - targets_pm1(y, z.shape[1])) ** 2).sum(axis=1)
-    pred = (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else z.argmax(axis=1)
+    pred = predictions(z)
     return float(losses.mean()), float((pred == y).mean()), pred
+
+
+def predictions(z: np.ndarray) -> np.ndarray:
+    """Predicted classes of logits ``z (n, n_out)``: ``z > 0`` for one output, else argmax."""
+    return (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else z.argmax(axis=1)
 
 
 def _rowwise(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
@@ -800,7 +805,7 @@ def train_lanes(configs: Sequence[TrainConfig], callbacks: Sequence[Callbacks],
         done, e_prev, e = e1 - e, e, e1
         for i in list(active):
             if not reps[i].consume(e_prev * spe, e1 * spe, step64[:, i], epoch64[:, :, i],
-                                   snap[i] if group.snapshots else snap, t0, dt):
+                                   snap[i], t0, dt):
                 end(i, False)
         chunk = max(1, min(chunk * 4, int(done * target_s / max(dt, 1e-6))))
     for i in list(active):
@@ -824,11 +829,11 @@ def _finish_lean(run: LeanRun, rows: np.ndarray, steps: int, loop_s: float, t_st
     _, tr_sum, tr_ok = run.logits(run.XT, bufs, y=run.Y, logits=False)
     z_te, te_sum, te_ok = run.logits(run.XteT, bufs, y=run.Yte)
     n_te = run.Yte.shape[0]
-    pred = (z_te[:, 0] > 0).astype(np.int64) if z_te.shape[1] == 1 else z_te.argmax(axis=1)
     result = TrainResult(
         train_accuracy=tr_ok / n, test_accuracy=te_ok / n_te, loss=tr_sum / n,
         test_loss=te_sum / n_te,
-        history=history, confusion=confusion_matrix(data.y_test, pred, data.n_classes),
+        history=history,
+        confusion=confusion_matrix(data.y_test, predictions(z_te), data.n_classes),
         layer_shapes=run.shape.layer_shapes(), elapsed_s=time.perf_counter() - t_start,
         steps=steps, epochs=n_ep, examples_per_s=_rate(steps, spe, n, config.batch_size, loop_s),
         device="cpu", backend="lean", stopped=stopped, diverged=diverged_step is not None,
