@@ -628,6 +628,10 @@ def test_restart_keeps_finished_jobs_and_interrupts_unfinished(jc, jobs_dir, exa
     done, before = example
     left = submit(jc, {**LONG, "seed": 123})
     wait_status(jc, left, ("running",), 60)
+    # The stored result of the example before the restart: `done`, or a later identical run
+    # (test_identical_config's fresh one, when it finished before its DELETE came).
+    stored = jc.post("/api/v1/jobs", json=EXAMPLE)
+    assert stored.status_code == 200 and stored.json()["cached"]
     # Shut down: the running job is interrupted and its worker told to stop.
     jc.__exit__(None, None, None)
     with make_client(jobs_dir) as c:
@@ -641,7 +645,7 @@ def test_restart_keeps_finished_jobs_and_interrupts_unfinished(jc, jobs_dir, exa
         assert events[-1]["status"] == "interrupted"
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         again = c.post("/api/v1/jobs", json=EXAMPLE)
-        assert again.status_code == 200 and again.json()["id"] == done
+        assert again.status_code == 200 and again.json()["id"] == stored.json()["id"]
 
 
 def test_event_encoding_writes_tensors_as_numbers():
