@@ -99,6 +99,44 @@ def _forward2(theta, lay, A, H, o):
 
 
 @njit(**_PART)
+def _forward4(theta, lay, A, o):
+    """``_forward2`` for four examples per lane (rows ``0, o, 2o, 3o`` on), for evaluation: no
+    activations kept for a backward pass, and four independent dependency chains (evaluation
+    is most of a tiny net's kernel time, and two chains left it waiting on tanh's latency)."""
+    L = lay[0]
+    o2 = 2 * o
+    o3 = 3 * o
+    for li in range(1, L + 1):
+        n_in, n_out, wo, bo, ri, ro, code, skip = _layer(lay, li)
+        for j in range(n_out):
+            a0 = vload(theta, bo + j, 0)
+            a1 = a0
+            a2 = a0
+            a3 = a0
+            wj = wo + j * n_in
+            for k in range(n_in):
+                w = vload(theta, wj + k, 0)
+                a0 = vfma(w, vload(A, ri + k, 0), a0)
+                a1 = vfma(w, vload(A, o + ri + k, 0), a1)
+                a2 = vfma(w, vload(A, o2 + ri + k, 0), a2)
+                a3 = vfma(w, vload(A, o3 + ri + k, 0), a3)
+            if li < L:
+                a0 = _vact(a0, code)
+                a1 = _vact(a1, code)
+                a2 = _vact(a2, code)
+                a3 = _vact(a3, code)
+                if skip:
+                    a0 = vload(A, ri + j, 0) + a0
+                    a1 = vload(A, o + ri + j, 0) + a1
+                    a2 = vload(A, o2 + ri + j, 0) + a2
+                    a3 = vload(A, o3 + ri + j, 0) + a3
+            vstore(A, ro + j, 0, a0)
+            vstore(A, o + ro + j, 0, a1)
+            vstore(A, o2 + ro + j, 0, a2)
+            vstore(A, o3 + ro + j, 0, a3)
+
+
+@njit(**_PART)
 def _inputs2(X, n, F, i, i2, A, o):
     """Rows ``k*n + i`` and ``k*n + i2`` of ``X`` into the two examples' input rows of ``A``."""
     for k in range(F):
@@ -296,24 +334,24 @@ def _update(theta, grad, s1, s2, code, t, lr, hp, hp64, stats):
 
 
 @njit(**_PART)
-def _evaluate(theta, lay, X, Y, n, A, H, D, stats):
+def _evaluate(theta, lay, X, Y, n, A, D, stats):
     """Mean loss and accuracy of each lane's full set ``X (F*n, 16)`` (row ``k*n + i``) into
-    ``stats[ST_LOSS]``, ``stats[ST_OK]``."""
+    ``stats[ST_LOSS]``, ``stats[ST_OK]``; four examples at a time (``A``, ``D``: 4 blocks of
+    rows), summed in example order."""
     F, n_out, zo, code = _io(lay)
-    o = A.shape[0] // 2
+    o = A.shape[0] // 4
     loss = splat_as(A, 0.0)
     ok = splat_as(A, 0.0)
-    for i in range(0, n, 2):
-        i2 = min(i + 1, n - 1)  # n odd: the last example also fills the second slot, not counted
-        _inputs2(X, n, F, i, i2, A, o)
-        _forward2(theta, lay, A, H, o)
-        y = vload(Y, i, 0)
-        loss = loss + _loss(A, D, y, zo, n_out, code, 0.0, stats)
-        ok = ok + _correct(A, y, zo, n_out)
-        if i2 > i:
-            y2 = vload(Y, i2, 0)
-            loss = loss + _loss(A, D, y2, o + zo, n_out, code, 0.0, stats)
-            ok = ok + _correct(A, y2, o + zo, n_out)
+    for i in range(0, n, 4):
+        for q in range(4):  # past the last example, slots repeat it and are not counted
+            src = min(i + q, n - 1)
+            for k in range(F):
+                vstore(A, q * o + k, 0, vload(X, k * n + src, 0))
+        _forward4(theta, lay, A, o)
+        for q in range(min(4, n - i)):
+            y = vload(Y, i + q, 0)
+            loss = loss + _loss(A, D, y, q * o + zo, n_out, code, 0.0, stats)
+            ok = ok + _correct(A, y, q * o + zo, n_out)
     vstore(stats, ST_LOSS, 0, loss / float(n))
     vstore(stats, ST_OK, 0, ok / float(n))
 
@@ -325,11 +363,13 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0,
     (whole epochs; ``s1``, ``s2`` carry the optimizer state between calls).
 
     ``theta, grad, s1, s2 (P, 16)``; ``X (F*n, 16)``, ``Y (n, 16)`` (labels as floats) and
-    ``Xte``, ``Yte`` likewise; ``perms (epochs, 16, n)`` int32: each lane's shuffle per epoch;
+    ``Xte``, ``Yte`` likewise; ``perms (epochs, n, 16)`` int32: lane ``r``'s shuffle of epoch
+    ``e`` is ``perms[e, :, r]``;
     ``lrs (epochs*spe, 16)``: these epochs' learning rates; ``hp (N_HP, 16)`` in the arrays' dtype and ``hp64``, the same in
     float64 (for per-lane scalars: bias corrections, flags; the optimizer is lane 0's ``HP_OPT``).
     Scratch: ``Xe (F*n, 16)``, ``Ye (n, 16)`` (the epoch's shuffled data), ``A, H, G, D``
-    ``(2 * rows, 16)`` (two examples at a time), ``stats (N_STATS, 16)``. Writes
+    ``(4 * rows, 16)`` (two examples at a time in training, four in evaluation), ``stats
+    (N_STATS, 16)``. Writes
     ``epoch_out (epochs*5, 16)``: per epoch rows ``[epoch loss, train loss, train acc, test
     loss, test acc]``, as ``run_steps``' ``epoch_out``; ``step_out (epochs*spe, 16)``: each
     step's batch mean loss, as ``run_steps``' ``step_loss``; ``snap (epochs, 2, P, 16)``, unless
@@ -347,15 +387,17 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0,
         any_l1 = any_l1 or hp64[HP_L1, r] != 0.0
         any_clip = any_clip or hp64[HP_CLIP, r] > 0.0
     zero = splat_as(theta, 0.0)
-    o = A.shape[0] // 2  # a second example's rows in the scratch buffers
+    o = A.shape[0] // 4  # a second example's rows in the scratch buffers (4 in evaluation)
     t = t0
     for e in range(perms.shape[0]):
-        for r in range(LANES):
-            for p in range(n):
-                i = perms[e, r, p]
-                Ye[p, r] = Y[i, r]
+        # the epoch's data in shuffled order, one example of all lanes at a time: reads of
+        # perms and writes of Xe, Ye go along rows (lanes outer wrote 16-element strides)
+        for p in range(n):
+            for r in range(LANES):
+                src = perms[e, p, r]
+                Ye[p, r] = Y[src, r]
                 for k in range(F):
-                    Xe[k * n + p, r] = X[k * n + i, r]
+                    Xe[k * n + p, r] = X[k * n + src, r]
         epoch_loss = zero
         for s in range(spe):
             start = s * bs
@@ -388,10 +430,10 @@ def run_lanes(theta, grad, s1, s2, X, Y, Xte, Yte, perms, lrs, hp, hp64, bs, t0,
                 vstore(snap[e, 1], i, 0, vload(grad, i, 0))
         eo = e * 5
         vstore(epoch_out, eo, 0, epoch_loss / float(n))
-        _evaluate(theta, lay, X, Y, n, A, H, D, stats)
+        _evaluate(theta, lay, X, Y, n, A, D, stats)
         vstore(epoch_out, eo + 1, 0, vload(stats, ST_LOSS, 0))
         vstore(epoch_out, eo + 2, 0, vload(stats, ST_OK, 0))
-        _evaluate(theta, lay, Xte, Yte, nte, A, H, D, stats)
+        _evaluate(theta, lay, Xte, Yte, nte, A, D, stats)
         vstore(epoch_out, eo + 3, 0, vload(stats, ST_LOSS, 0))
         vstore(epoch_out, eo + 4, 0, vload(stats, ST_OK, 0))
 

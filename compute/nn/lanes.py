@@ -78,7 +78,7 @@ class LaneGroup:
         self.hp64 = _lanes([r.hp for r in runs], np.float64)
         self.hp = self.hp64.astype(dt)
         self.Xe, self.Ye = np.empty_like(self.X), np.empty_like(self.Y)
-        self.scratch = tuple(np.zeros((2 * lay.buffer_size, LANES), dt) for _ in range(4))
+        self.scratch = tuple(np.zeros((4 * lay.buffer_size, LANES), dt) for _ in range(4))
         self.stats = np.zeros((N_STATS, LANES), dt)
         # Most epochs per call: shuffles and learning rates (and snapshots) within bounds.
         per_epoch = LANES * 4 * (self.n + self.spe)
@@ -94,10 +94,10 @@ class LaneGroup:
         ``runs[i]``; lanes past the runs repeat run 0 and are to be ignored)."""
         runs, spe, dt = self.runs, self.spe, self.dtype
         k = e1 - e0
-        perms = np.empty((k, LANES, self.n), np.int32)
+        perms = np.empty((k, self.n, LANES), np.int32)
         for i, r in enumerate(runs):
-            perms[:, i] = r.perms.get(e0, e1 - 1)
-        perms[:, len(runs):] = perms[:, :1]
+            r.perms.fill(e0, e1 - 1, perms[:, :, i])
+        perms[:, :, len(runs):] = perms[:, :, :1]
         lrs = _lanes([r.lrs[e0 * spe:e1 * spe] for r in runs], dt)
         epoch_out = np.empty((k * 5, LANES), dt)
         step_out = np.empty((k * spe, LANES), dt)

@@ -173,6 +173,18 @@ class Permutations:
             return self.block[1]  # exactly one draw: no copy
         return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
 
+    def fill(self, e0: int, e1: int, out: np.ndarray) -> None:
+        """``out[:] = get(e0, e1)`` (``out``: any integer ``(e1 - e0 + 1, n)`` array, e.g. one
+        lane of a lane group's shuffles); epochs not drawn yet, from the next one on, are drawn
+        straight into ``out`` and not kept."""
+        if e0 == self.next_epoch:
+            self.cache.clear()
+            self.block = None
+            permutations(self.gen, self.n, e1 - e0 + 1, out)
+            self.next_epoch = e1 + 1
+        else:
+            out[...] = self.get(e0, e1)
+
 
 def shuffler(seed: int) -> np.random.Generator:
     """The data-order generator of a run: numpy PCG64 seeded ``[seed, 2]``, on the CPU for every
@@ -264,4 +276,5 @@ def warmup() -> None:
     for dtype in ("float32", "float64"):
         lanes = [{**base, "dtype": dtype, "seed": s} for s in (0, 1)]  # one lanes group
         alone = {**base, "dtype": dtype, "model": {"hidden": [3]}}  # the single-run kernel
-        train_many([TrainConfig.from_dict(d) for d in (*lanes, alone)])
+        # min_lanes=2: two runs are fewer than train_many groups by default
+        train_many([TrainConfig.from_dict(d) for d in (*lanes, alone)], min_lanes=2)

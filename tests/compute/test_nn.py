@@ -6,6 +6,7 @@ import io
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -889,3 +890,23 @@ def test_models_of_one_shape_are_independent_copies():
     d = build_model(spec, 2, 2, seed=1)
     assert all(torch.equal(p, q) for p, q in zip(b.parameters(), d.parameters(), strict=True))
     assert torch.equal(d.norms[0].weight, torch.ones(6)) and torch.equal(d.layers[0].bias, torch.zeros(6))
+
+
+def test_warmup_compiles_every_lean_kernel_in_both_dtypes():
+    """Worker warm-up must leave no compile for a job to pay: the single-run kernel and the
+    lanes kernel (train_many groups only from several runs: warm-up must still reach it) in
+    float32 and float64, and the shuffle drawn into a lane group's int32 array. In a fresh
+    process: here, other tests have compiled them already."""
+    import subprocess
+
+    code = """
+from compute.nn import _kernels, _lanes, _shuffle
+from compute.nn.lean import warmup
+warmup()
+for f in (_lanes.run_lanes, _kernels.run_steps, _shuffle._draw):
+    print(sorted({sig[0].dtype.name for sig in f.signatures}))
+"""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         timeout=600, check=True).stdout.split("\n")
+    assert out[:3] == ["['float32', 'float64']", "['float32', 'float64']", "['int32', 'int64']"]
