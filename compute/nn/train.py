@@ -466,18 +466,16 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
         else:
             tasks.append(lambda i=i, p=p: alone(i, p))
 
-    def together(members: list[tuple[int, _Prepared]]) -> None:
-        # Runs are made here, on the task's thread: one group's setup overlaps another's kernel.
-        runs = [LeanRun(configs[i], p.data, p.shape) for i, p in members]
+    # Lane groups: their runs are made before, and their results after, the threads' work, on
+    # this thread. Those are Python (and small torch calls that drop the GIL at every call):
+    # two threads doing them at once cost each other more CPU time than they overlap.
+    lane_groups: list[tuple[list[tuple[int, _Prepared]], list[LeanRun]]] = []
+    finished: list[tuple[list[np.ndarray], float]] = []
+
+    def together(runs: list[LeanRun], slot: int) -> None:
         t0 = time.perf_counter()
         rows = train_group(runs)
-        kernel_s = time.perf_counter() - t0
-        for (i, _), run, r in zip(members, runs, rows, strict=True):
-            if not np.isfinite(r[:, :2]).all():
-                alone(i)  # diverged: train() stops at the first non-finite epoch
-                continue
-            results[i] = _finish_lean(run, r, run.total_steps, kernel_s, t_start, False, None,
-                                      run.layout.buffers())
+        finished[slot] = (rows, time.perf_counter() - t0)
 
     for members in groups.values():
         for k in range(0, len(members), LANES):
@@ -486,7 +484,10 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
             if len(part) < max(2, least):  # cheaper one by one
                 tasks.extend(lambda i=i, p=p: alone(i, p) for i, p in part)
             else:
-                tasks.append(lambda part=part: together(part))
+                runs = [LeanRun(configs[i], p.data, p.shape) for i, p in part]
+                lane_groups.append((part, runs))
+                finished.append(([], 0.0))
+                tasks.append(lambda runs=runs, slot=len(lane_groups) - 1: together(runs, slot))
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:
             task()
@@ -494,6 +495,13 @@ def train_many(configs: Sequence[TrainConfig], *, threads: int = 1,
         with ThreadPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
             for f in [pool.submit(task) for task in tasks]:
                 f.result()
+    for (part, runs), (rows, kernel_s) in zip(lane_groups, finished, strict=True):
+        for (i, _), run, r in zip(part, runs, rows, strict=True):
+            if not np.isfinite(r[:, :2]).all():
+                alone(i)  # diverged: train() stops at the first non-finite epoch
+                continue
+            results[i] = _finish_lean(run, r, run.total_steps, kernel_s, t_start, False, None,
+                                      run.layout.buffers())
     return results  # type: ignore[return-value]
 
 
