@@ -831,6 +831,15 @@ def test_shuffles_drawn_in_blocks_equal_one_permutation_per_epoch():
         got = [p.get(0, 0), p.get(0, 2), p.get(2, 9), p.get(10, 39)]
         assert (got[0] == want[:1]).all() and (got[1] == want[:3]).all()
         assert (got[2] == want[2:10]).all() and (got[3] == want[10:]).all()
+        # fill: into a lane of a lane group's (epochs, n, 16) int32 array, drawn there directly
+        # or copied from what get() drew
+        q = Permutations(n, 5)
+        lanes = np.full((40, n, 3), -1, dtype=np.int32)
+        q.fill(0, 9, lanes[:10, :, 1])
+        q.get(10, 12)
+        q.fill(10, 19, lanes[10:20, :, 1])
+        q.fill(20, 39, lanes[20:, :, 1])
+        assert (lanes[:, :, 1] == want).all() and (lanes[:, :, [0, 2]] == -1).all()
 
 
 def test_histogram_equals_numpys():
