@@ -386,7 +386,9 @@ def _job_callbacks(tc: Any, emit: _Throttle) -> Any:
         if kind == "step":
             return emit.due("step")
         # epochs at multiples of boundary_every draw a boundary on 2-D sets (not on digits)
-        return emit.due(key(n, n % every == 0)) or emit.due("epoch")
+        if n % every:
+            return emit.due("epoch")
+        return emit.due(key(n, True)) or emit.due("epoch")
 
     # Lazy epochs: of those built, the throttle still drops some; a dropped one costs only its
     # scalars.

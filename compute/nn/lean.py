@@ -147,41 +147,39 @@ class Permutations:
 
     Epochs not drawn yet are drawn together (``_shuffle.permutations``: numpy's algorithm and
     PCG64 stream in numba, the same numbers as one ``permutation(n)`` per epoch, tested), at
-    ~1/5 the cost of one numpy call per epoch for many short epochs.
+    ~1/5 the cost of one numpy call per epoch for many short epochs. Epochs before the last one
+    asked for are not kept (the callers go forward; a chunk may end and the next begin within an
+    epoch).
     """
 
     def __init__(self, n: int, seed: int):
         self.n = n
         self.gen = shuffler(seed)
-        self.cache: dict[int, np.ndarray] = {}
-        self.block: tuple[int, np.ndarray] | None = None  # the last draw: (first epoch, rows)
+        self.rows = np.empty((0, n), dtype=np.int64)  # epochs first, first + 1, ...
+        self.first = 0
         self.next_epoch = 0
 
     def get(self, e0: int, e1: int) -> np.ndarray:
         """Shuffles of epochs ``e0..e1`` inclusive: ``(e1 - e0 + 1, n)`` int64 (read-only use:
-        the array may be the cached draw itself)."""
-        if self.next_epoch <= e1:
+        a view of the rows drawn)."""
+        if e0 < self.first:
+            raise ValueError(f"epoch {e0}'s shuffle is no longer kept (from {self.first} on)")
+        if e1 >= self.next_epoch:
+            rows = permutations(self.gen, self.n, e1 - self.next_epoch + 1)
             first = self.next_epoch
-            rows = permutations(self.gen, self.n, e1 - first + 1)
-            for j in range(rows.shape[0]):
-                self.cache[first + j] = rows[j]
-            self.block = (first, rows)
-            self.next_epoch = e1 + 1
-        for e in [e for e in self.cache if e < e0]:
-            del self.cache[e]
-        if self.block is not None and self.block[0] == e0 and self.block[1].shape[0] == e1 - e0 + 1:
-            return self.block[1]  # exactly one draw: no copy
-        return np.stack([self.cache[e] for e in range(e0, e1 + 1)])
+            if e0 < self.next_epoch:  # keep the epochs asked for that were drawn before
+                rows = np.concatenate([self.rows[e0 - self.first:], rows])
+                first = e0
+            self.rows, self.first, self.next_epoch = rows, first, e1 + 1
+        return self.rows[e0 - self.first:e1 - self.first + 1]
 
     def fill(self, e0: int, e1: int, out: np.ndarray) -> None:
         """``out[:] = get(e0, e1)`` (``out``: any integer ``(e1 - e0 + 1, n)`` array, e.g. one
         lane of a lane group's shuffles); epochs not drawn yet, from the next one on, are drawn
-        straight into ``out`` and not kept."""
+        straight into ``out`` (the last one is kept)."""
         if e0 == self.next_epoch:
-            self.cache.clear()
-            self.block = None
             permutations(self.gen, self.n, e1 - e0 + 1, out)
-            self.next_epoch = e1 + 1
+            self.rows, self.first, self.next_epoch = np.array(out[-1:], np.int64), e1, e1 + 1
         else:
             out[...] = self.get(e0, e1)
 

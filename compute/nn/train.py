@@ -209,7 +209,10 @@ class Callbacks:
     (``"epoch"``, the epoch) is built; False skips it. The last epoch event and the last step
     event of a run are always delivered. A throttled consumer (a job's progress stream) then
     pays nothing for the events it would drop: a tiny net's 2000-epoch run makes 5000 step
-    events.
+    events. It is meant to answer for the moment (a clock-based throttle): the lean path
+    reports a chunk of training's events at once, and once ``wants`` declines a step event,
+    that chunk's other step events are skipped without asking (epoch events are asked one by
+    one: a consumer may want particular epochs).
     """
 
     on_step: Callable[[StepInfo], None] | None = None
@@ -658,16 +661,23 @@ class _LeanReporter:
         self.rows: list[np.ndarray] = []
         self.diverged_step: int | None = None
         self.next_step_event = config.step_every
+        self.steps_declined = False  # wants declined a step event of the chunk in hand
 
     def _steps_until(self, last: int, g: int, step_loss: np.ndarray) -> None:
         run, cb, wants = self.run, self.cb, self.cb.wants
         k, spe, total = run.config.step_every, run.spe, run.total_steps
         while self.next_step_event <= last:
             s = self.next_step_event
-            if wants is None or s + k > total or wants("step", s):
+            if s + k > total or wants is None or (not self.steps_declined and wants("step", s)):
                 cb.on_step(StepInfo(s, (s - 1) // spe + 1, float(step_loss[s - 1 - g]),
                                     float(run.lrs[s - 1])))
-            self.next_step_event += k
+                self.next_step_event += k
+                continue
+            # Declined: so are this chunk's other step events (see Callbacks.wants) up to
+            # ``last``, but for the run's last one. A tiny net's 2000-epoch run has 5000.
+            self.steps_declined = True
+            s_last = s + (last - s) // k * k
+            self.next_step_event = s_last if s_last > s and s_last + k > total else s_last + k
 
     def consume(self, g: int, g1: int, step_loss: np.ndarray, epoch_out: np.ndarray,
                 snap: np.ndarray, t0: float, dt: float) -> bool:
@@ -677,6 +687,7 @@ class _LeanReporter:
         run, cb, config = self.run, self.cb, self.run.config
         spe, wants, names = run.spe, cb.wants, run.shape.names
         e_first = g // spe
+        self.steps_declined = False
         out_rows = epoch_out.tolist()  # Python floats: per-epoch bookkeeping without numpy calls
         n_rows = 0
         for e in range(e_first, g1 // spe):
