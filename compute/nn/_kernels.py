@@ -424,9 +424,10 @@ def _update(theta, grad, s1, s2, t, lr, hp):
 
 
 @njit(**_JIT)
-def evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, zout):
+def evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, zout, with_loss):
     """Full-set forward of ``XT (F, n)``: ``(loss_sum, n_correct)``; logits into ``zout (n, n_out)``
-    if it has rows."""
+    if it has rows. Without ``with_loss`` (points with no labels, e.g. a decision boundary's
+    grid), only the logits: the loss and count are 0."""
     L = lay[0]
     S = lay[1]
     F = lay[3]
@@ -441,6 +442,12 @@ def evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, zout):
         nb = (B + CH - 1) // CH * CH
         _load(XT, in_order, -1, start, B, nb, A, F, Y, yl)
         _forward(theta, lay, A, H, nb)
+        if not with_loss:
+            if zout.shape[0] > 0:
+                for b in range(B):
+                    for j in range(n_out):
+                        zout[start + b, j] = A[zo + j, b]
+            continue
         loss += _loss(A, H, yl, B, nb, zo, n_out, lay[2], 0.0, tm, ts, ll)
         for b in range(B):
             if n_out == 1:
@@ -504,8 +511,8 @@ def run_steps(theta, grad, s1, s2, counters, XT, Y, perms, lrs, bs, g0, g1, lay,
             out = epoch_out[e - e0]
             out[0] = counters[1] / n
             counters[1] = 0.0
-            tr_loss, tr_ok = evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, no_logits)
-            te_loss, te_ok = evaluate(theta, lay, XteT, Yte, A, H, tm, ts, ll, yl, no_logits)
+            tr_loss, tr_ok = evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, no_logits, True)
+            te_loss, te_ok = evaluate(theta, lay, XteT, Yte, A, H, tm, ts, ll, yl, no_logits, True)
             out[1] = tr_loss / n
             out[2] = tr_ok / n
             out[3] = te_loss / XteT.shape[1]

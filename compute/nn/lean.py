@@ -227,13 +227,15 @@ class LeanRun:
                logits: bool = True) -> tuple[np.ndarray, float, int]:
         """``(z (n, n_out), loss_sum, n_correct)`` of feature-major inputs ``XT (F, n)`` at
         ``theta`` (default: the current weights); the loss and count are against labels ``y``
-        (int64; without them, against class 0). Without ``logits``, ``z`` has no rows."""
-        z = np.zeros((XT.shape[1] if logits else 0, self.layout.sizes[-1]))
+        (int64; without them, only the logits: the loss and count are 0). Without ``logits``,
+        ``z`` has no rows."""
+        z = np.empty((XT.shape[1] if logits else 0, self.layout.sizes[-1]))
         A, H, _, _, tm, ts, ll, yl = bufs
         theta = self.theta if theta is None else np.asarray(theta, self.layout.dtype)
+        with_loss = y is not None
         if y is None:
             y = np.zeros(XT.shape[1], dtype=np.int64)
-        loss, ok = K.evaluate(theta, self.layout.lay, XT, y, A, H, tm, ts, ll, yl, z)
+        loss, ok = K.evaluate(theta, self.layout.lay, XT, y, A, H, tm, ts, ll, yl, z, with_loss)
         return z, loss, ok
 
 
