@@ -165,11 +165,13 @@ class Permutations:
         if e0 < self.first:
             raise ValueError(f"epoch {e0}'s shuffle is no longer kept (from {self.first} on)")
         if e1 >= self.next_epoch:
-            rows = permutations(self.gen, self.n, e1 - self.next_epoch + 1)
-            first = self.next_epoch
-            if e0 < self.next_epoch:  # keep the epochs asked for that were drawn before
-                rows = np.concatenate([self.rows[e0 - self.first:], rows])
-                first = e0
+            # the epochs asked for that were drawn before (a chunk that began within an epoch),
+            # then the new ones, drawn in place
+            first = min(e0, self.next_epoch)
+            rows = np.empty((e1 - first + 1, self.n), dtype=np.int64)
+            kept = self.next_epoch - first
+            rows[:kept] = self.rows[first - self.first:]
+            permutations(self.gen, self.n, e1 - self.next_epoch + 1, rows[kept:])
             self.rows, self.first, self.next_epoch = rows, first, e1 + 1
         return self.rows[e0 - self.first:e1 - self.first + 1]
 
