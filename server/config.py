@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     lane_groups: bool = Field(
         False,
         description="Train queued same-shaped CPU jobs together as lanes of one kernel (measured "
-        "on 2 cores: no faster than one task per job, whose progress events dominate).",
+        "on 2 cores: faster only for the tiniest nets, and a job's result waits for its group).",
     )
     admin_token: str | None = Field(
         None, description="Teacher token: lists and cancels every job (Bearer)."

@@ -21,8 +21,9 @@ there are enough of them for a group to pay (``compute.nn.lanes.min_group``), as
 ``run_training_group`` task: ``compute.nn.train_lanes`` trains them as the SIMD lanes of one
 kernel, each job with its own events, cancel flag, time limit and result (the numbers it would
 get alone). A lane that stops early sends its outcome as an event, so its lane mates go on.
-Measured on 2 cores, 30 jobs at once were no faster that way (the jobs' progress events, not
-their kernels, take the time), hence off.
+Measured on 2 cores, 30 jobs at once were faster that way only for the tiniest nets (the jobs'
+progress events, not their kernels, take most of the time), and a grouped job's result waits
+for its whole group: hence off.
 
 The event loop never blocks on SQLite: every write goes, in order, to one database thread.
 This module imports no web framework; the worker side needs only ``compute`` and ``distributed``.
@@ -1103,26 +1104,28 @@ class JobService:
                          if j.status == "queued" and self._lane_key(j) == key]
                 # A lane group costs about as much for 2 runs as for 16: only from
                 # min_group on is it cheaper than the runs one by one.
-                _, least, most = key
+                from compute.nn.lanes import LANES
+
+                _, least = key
                 if len(mates) + 1 >= least:
-                    group += mates[:most - 1]
+                    group += mates[:LANES - 1]
                     taken = {id(j) for j in group}
                     self.parked = deque(j for j in self.parked if id(j) not in taken)
             self.inflight += 1
             self._spawn(self._execute(group, counted=True))
 
     def _lane_key(self, job: Job) -> Any:
-        """``(the job's lane group, the fewest and the most jobs of a group)``, asked once;
-        None: it trains alone."""
+        """``(the job's lane group, the fewest jobs of a group that pays)``, asked once; None:
+        it trains alone."""
         if job.lane_key is _UNSET:
             from compute.nn.config import TrainConfig
-            from compute.nn.lanes import LANES, min_group
+            from compute.nn.lanes import min_group
             from compute.nn.train import lane_group
 
             try:
                 tc = TrainConfig.from_dict(job.config)
                 key = lane_group(tc)
-                job.lane_key = None if key is None else (key, min_group(tc.batch_size), LANES)
+                job.lane_key = None if key is None else (key, min_group(tc.batch_size))
             except Exception:  # noqa: BLE001 - its own task will say what is wrong
                 job.lane_key = None
         return job.lane_key

@@ -442,25 +442,21 @@ def evaluate(theta, lay, XT, Y, A, H, tm, ts, ll, yl, zout, with_loss):
         nb = (B + CH - 1) // CH * CH
         _load(XT, in_order, -1, start, B, nb, A, F, Y, yl)
         _forward(theta, lay, A, H, nb)
-        if not with_loss:
-            if zout.shape[0] > 0:
-                for b in range(B):
-                    for j in range(n_out):
-                        zout[start + b, j] = A[zo + j, b]
-            continue
-        loss += _loss(A, H, yl, B, nb, zo, n_out, lay[2], 0.0, tm, ts, ll)
+        if with_loss:
+            loss += _loss(A, H, yl, B, nb, zo, n_out, lay[2], 0.0, tm, ts, ll)
         for b in range(B):
-            if n_out == 1:
-                pred = 1 if A[zo, b] > 0.0 else 0
-            else:
-                pred = 0
-                best = A[zo, b]
-                for j in range(1, n_out):
-                    v = A[zo + j, b]
-                    if v > best:
-                        best = v
-                        pred = j
-            correct += pred == yl[b]
+            if with_loss:
+                if n_out == 1:
+                    pred = 1 if A[zo, b] > 0.0 else 0
+                else:
+                    pred = 0
+                    best = A[zo, b]
+                    for j in range(1, n_out):
+                        v = A[zo + j, b]
+                        if v > best:
+                            best = v
+                            pred = j
+                correct += pred == yl[b]
             if zout.shape[0] > 0:
                 for j in range(n_out):
                     zout[start + b, j] = A[zo + j, b]
