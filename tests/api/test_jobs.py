@@ -323,7 +323,7 @@ def _park_behind_blockers(jc, configs: list[dict], seed: int) -> list[str]:
 
 @pytest.fixture
 def lane_groups(jc, monkeypatch):
-    """MATHLENS_LANE_GROUPS on (off by default)."""
+    """MATHLENS_LANE_GROUPS on (the default; set here so that the tests say what they need)."""
     monkeypatch.setattr(jc.app.state.jobs.settings, "lane_groups", True)
 
 
@@ -337,7 +337,7 @@ def groups_of_two(lane_groups, monkeypatch):
 
 @pytest.mark.parametrize("groups", [False, True])
 def test_too_few_queued_jobs_of_one_shape_train_one_by_one(jc, monkeypatch, groups):
-    """Without lane groups (the default), or with too few jobs for a group to pay, each queued
+    """Without lane groups (MATHLENS_LANE_GROUPS=0), or with too few jobs for a group to pay, each queued
     job trains in a task of its own, in the order they came."""
     monkeypatch.setattr(jc.app.state.jobs.settings, "lane_groups", groups)
     ids = _park_behind_blockers(jc, [{**LANE, "seed": s} for s in (3, 4)], seed=30)
@@ -688,6 +688,38 @@ def test_encoder_posts_in_order_and_close_raises_its_failure():
     enc.close(check=False)  # after a training failure: that one is raised, not this
     with pytest.raises(RuntimeError, match="cannot send"):
         enc.close()
+
+
+def test_encoders_share_threads_that_outlive_jobs_and_keep_each_jobs_order():
+    # Jobs' encoders run on the process's shared threads (a thread start per job cost ms of a
+    # 50-ms job): each job's events stay in order, and a later job reuses an idle thread.
+    from server import jobs
+
+    class Slow:
+        def __init__(self, i):
+            self.i = i
+
+        def resolve(self):
+            time.sleep(0.0005)
+            return {"i": self.i}
+
+    def run_jobs(n):
+        posted = [[] for _ in range(n)]
+        encs = [jobs._Encoder(lambda kind, data, k=k: posted[k].append(json.loads(data)["i"]))
+                for k in range(n)]
+        for i in range(30):
+            for enc in encs:
+                enc("epoch", Slow(i))
+        for enc in encs:
+            enc.close()
+        assert posted == [list(range(30))] * n
+
+    run_jobs(3)
+    time.sleep(0.05)  # the drains end: their threads are idle
+    started = jobs._ENCODERS.started
+    for _ in range(5):
+        run_jobs(1)
+    assert jobs._ENCODERS.started == started  # no new thread: an idle one took each
 
 
 def test_outbox_sends_the_first_event_at_once_and_batches_the_rest():

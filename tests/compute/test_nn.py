@@ -220,7 +220,7 @@ def test_lazy_epochs_resolve_on_another_thread_while_training_goes_on():
 def test_wants_skips_events_but_never_the_last_ones(backend):
     # A throttled consumer says which events it would take; the rest are never built, the
     # training is unchanged, and the run's last epoch and last step always arrive.
-    c = cfg(backend=backend, epochs=6, step_every=4, dtype="float64")
+    c = cfg(backend=backend, epochs=6, step_every=4, boundary_every=3, dtype="float64")
     every_epoch, every_step = [], []
     full = train(c, Callbacks(on_step=every_step.append, on_epoch=every_epoch.append))
     asked, epochs, steps = [], [], []
@@ -231,18 +231,42 @@ def test_wants_skips_events_but_never_the_last_ones(backend):
 
     r = train(c, Callbacks(on_step=steps.append, on_epoch=epochs.append, wants=wants))
     assert r.history == full.history and r.state_dict == full.state_dict
-    assert [e.epoch for e in epochs] == [1, 3, 5, 6]
+    asked_epochs = [n for k, n in asked if k == "epoch"]
+    # Each event is one that wants took, or the last; epochs drawing a boundary (3) are always
+    # asked.
+    assert [e.epoch for e in epochs] == [n for n in asked_epochs if n % 2] + [6]
+    assert {1, 3} <= set(asked_epochs) and ("epoch", 6) not in asked
     assert [e.to_dict() | {"elapsed_s": 0} for e in epochs] == [
-        e.to_dict() | {"elapsed_s": 0} for e in every_epoch if e.epoch in (1, 3, 5, 6)]
+        e.to_dict() | {"elapsed_s": 0} for e in every_epoch if e.epoch in {x.epoch for x in epochs}]
     last = every_step[-1].step  # the last multiple of step_every
     assert [s.step for s in steps] == [last] and r.steps - 4 < last <= r.steps
-    assert ("epoch", 6) not in asked and ("step", last) not in asked
+    assert ("step", last) not in asked
     asked_steps = {n for k, n in asked if k == "step"}
-    if backend == "torch":  # asked step by step
+    if backend == "torch":  # asked event by event
         assert asked_steps == {s.step for s in every_step} - {last}
+        assert asked_epochs == [1, 2, 3, 4, 5]
     else:  # once declined, a chunk's other step events are skipped unasked (Callbacks.wants)
         assert asked_steps and asked_steps < {s.step for s in every_step} - {last}
         assert len([k for k, _ in asked if k == "step"]) == len(asked_steps)
+
+
+def test_lean_skips_a_chunks_declined_epochs_unasked_but_asks_each_boundary_epoch():
+    # Callbacks.wants: once an epoch without a boundary is declined, the chunk's other such
+    # epochs are not asked; every boundary epoch still is (a job's replay frames are particular
+    # boundary epochs), and the events are those of a consumer asked about every epoch.
+    c = cfg(backend="lean", epochs=200, boundary_every=10, dtype="float64")
+    asked, events = [], []
+
+    def wants(kind, n):
+        asked.append(n)
+        return kind == "epoch" and n % 20 == 0
+
+    r = train(c, Callbacks(on_epoch=events.append, wants=wants))
+    assert [e.epoch for e in events] == list(range(20, 201, 20))
+    assert set(range(10, 200, 10)) <= set(asked)  # every boundary epoch was asked
+    assert len(asked) < 100  # not every epoch: the lean path ran chunks of many epochs
+    full = train(c, Callbacks(on_epoch=lambda e: None))
+    assert r.history == full.history and r.state_dict == full.state_dict
 
 
 def test_epoch_events_describe_their_own_epoch_when_chunks_span_many():
