@@ -69,6 +69,8 @@ CONNECT_WAIT_S = 60.0  # a queued job waits this long for a cluster that failed 
 FLUSH_EVERY_S = 2.0  # progress and events of a running job reach SQLite at least this often
 RECENT_JOBS = 64  # finished jobs kept in memory (events, weights) for fast reads and streams
 EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.1, "boundary": 0.5}  # at most one per key and interval
+# A lane group of n jobs spaces each job's time-throttled events max(1, n / this) times wider.
+GROUP_PACE_LANES = 4
 SEND_EVERY_S = 0.1  # a worker sends a job's events in batches, at most one message per interval
 # Decision boundaries sent whatever the throttle says, evenly spread over the run, so that a run
 # that trains in 0.1 s still has a boundary to replay every few epochs (~40 kB each).
@@ -467,7 +469,7 @@ class _JobSide:
     encoded on a thread of their own, sent in batches), its cancel flag and its time limit."""
 
     def __init__(self, job_id: str, timeout_s: float, worker: Any, client: Any,
-                 group: _GroupOutbox | None = None):
+                 group: _GroupOutbox | None = None, pace: float = 1.0):
         from distributed import Event
 
         self.job_id, self.timeout_s = job_id, timeout_s
@@ -488,7 +490,7 @@ class _JobSide:
         self.reason: str | None = None
         # A lane group encodes in its training thread (see _InlineEncoder).
         self.encoder = (_InlineEncoder if group is not None else _Encoder)(self.outbox.send)
-        self.emit = _Throttle(self.encoder, EVENT_INTERVALS_S)
+        self.emit = _Throttle(self.encoder, {k: v * pace for k, v in EVENT_INTERVALS_S.items()})
 
     def _watch(self) -> None:
         # Long-polls the scheduler off the training thread: should_stop costs a flag read, and a
@@ -556,7 +558,11 @@ def run_training_group(job_ids: list[str], configs: list[dict], timeout_s: float
 
     worker, client = get_worker(), get_client()
     group = _GroupOutbox(lambda batches: worker.log_event(TOPIC, {"batches": batches}))
-    sides = [_JobSide(j, timeout_s, worker, client, group) for j in job_ids]
+    # A grouped job lives as long as its group (16 runs take several times one run's time), so
+    # at one job's pace it would send several times the events; groups of more than
+    # GROUP_PACE_LANES jobs space each job's time-throttled events that much further apart.
+    pace = max(1.0, len(job_ids) / GROUP_PACE_LANES)
+    sides = [_JobSide(j, timeout_s, worker, client, group, pace) for j in job_ids]
     tcs = [TrainConfig.from_dict(c) for c in configs]
     out: dict[str, dict] = {}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 from typing import Any, get_args
 
@@ -720,6 +721,55 @@ def test_encoders_share_threads_that_outlive_jobs_and_keep_each_jobs_order():
     for _ in range(5):
         run_jobs(1)
     assert jobs._ENCODERS.started == started  # no new thread: an idle one took each
+
+
+def test_a_lane_groups_jobs_pace_their_events_and_keep_their_replay_frames(monkeypatch):
+    # run_training_group in this process, on a stand-in worker: a group of 8 jobs spaces each
+    # job's time-throttled events 8 / GROUP_PACE_LANES times wider (a grouped job lives as long
+    # as its group), and each job still gets every replay frame and its result.
+    import distributed
+
+    from server import jobs
+
+    class Worker:
+        address = "inproc://test"
+
+        def __init__(self):
+            self.messages = []
+
+        def log_event(self, topic, msg):
+            self.messages.append(msg)
+
+    worker = Worker()
+    monkeypatch.setattr(distributed, "get_worker", lambda: worker)
+    monkeypatch.setattr(distributed, "get_client", lambda: object())  # the cancel watcher fails
+    intervals = []
+    throttle_init = jobs._Throttle.__init__
+
+    def spy(self, send, iv):
+        intervals.append(dict(iv))
+        throttle_init(self, send, iv)
+
+    monkeypatch.setattr(jobs._Throttle, "__init__", spy)
+    config = {**LANE, "epochs": 120, "boundary_every": 5, "optimizer": {"name": "sgd", "lr": 0.1}}
+    ids = [f"pace-{k}" for k in range(8)]
+    out = jobs.run_training_group(ids, [{**config, "seed": k} for k in range(8)], 60.0)
+    assert set(out) == set(ids) and all(o["stopped"] is None for o in out.values())
+    pace = 8 / jobs.GROUP_PACE_LANES
+    assert pace > 1 and intervals == [
+        {k: v * pace for k, v in jobs.EVENT_INTERVALS_S.items()}] * 8
+    frames = {j: set() for j in ids}
+    for msg in worker.messages:
+        for job_id, events in msg["batches"]:
+            for kind, data, *_ in events:
+                ev = json.loads(data)
+                if kind == "epoch" and ev.get("boundary"):
+                    frames[job_id].add(ev["epoch"])
+    stride = math.ceil(120 // 5 / jobs.REPLAY_FRAMES)
+    replay = set(range(0, 121, 5 * stride)) - {0} | {120}
+    for job_id in ids:
+        assert replay <= frames[job_id]
+        assert out[job_id]["result"]["epochs"] == 120
 
 
 def test_outbox_sends_the_first_event_at_once_and_batches_the_rest():
