@@ -8,7 +8,9 @@ Prints a markdown table of
 - N concurrent jobs: aggregate steps/s and wall time.
 
 - with ``--playground N``: N jobs at once on each of TensorFlow Playground's configurations
-  (per run examples/s against the Playground's, as bench_training.py's table).
+  (per run examples/s against the Playground's, as bench_training.py's table) and on the
+  canonical example, submitted together with no stream read (the N concurrent jobs above each
+  follow their SSE stream, as a class's browsers would).
 
     python bench/bench_jobs.py [--epochs 1000] [--concurrency 1 2 4] [--workers 1] [--threads 2]
                                [--playground 30]
@@ -113,18 +115,21 @@ PLAYGROUND = {name: (HIDDEN[name], rate) for name, rate in PG_RATES.items()}
 
 
 def playground_jobs(c: TestClient, n: int, epochs: int) -> None:
-    """``n`` Playground-config jobs submitted at once, per net: each run's examples over the
-    wall time until all are done, against the Playground's examples/s."""
+    """``n`` jobs submitted at once (no streams read), per Playground net and for the canonical
+    example: each run's examples over the wall time until all are done, against the
+    Playground's examples/s."""
     svc = c.app.state.jobs
-    print(f"\n### {n} concurrent jobs on TensorFlow Playground's configurations ({epochs} epochs)\n")
+    print(f"\n### {n} jobs at once ({epochs} epochs), submitted together, all done\n")
     print("| net | all done | per run | x Playground | one job's Dask task (median) |")
     print("|---|---:|---:|---:|---:|")
-    for name, (hidden, pg) in PLAYGROUND.items():
+    nets = {**PLAYGROUND, "canonical moons 16-16": (None, None)}
+    for name, (hidden, pg) in nets.items():
         t0 = time.perf_counter()
         ids = []
         for i in range(n):
-            r = c.post("/api/v1/jobs", json={"config": playground_config(hidden, epochs, 100 + i),
-                                             "fresh": True})
+            config = (playground_config(hidden, epochs, 100 + i) if hidden is not None
+                      else {**EXAMPLE_CONFIG, "epochs": epochs, "seed": 100 + i})
+            r = c.post("/api/v1/jobs", json={"config": config, "fresh": True})
             assert r.status_code == 202, r.text
             ids.append(r.json()["id"])
         while any(i in svc.active for i in ids):
@@ -132,8 +137,11 @@ def playground_jobs(c: TestClient, n: int, epochs: int) -> None:
         wall = time.perf_counter() - t0
         jobs = [c.get(f"/api/v1/jobs/{i}").json() for i in ids]
         assert all(j["status"] == "succeeded" for j in jobs), [j["error"] for j in jobs]
-        per_run = epochs * 250 / wall
         task = statistics.median(j["result"]["job"]["elapsed_s"] for j in jobs)
+        if pg is None:
+            print(f"| {name} | {wall:.2f} s | | | {task * 1e3:.0f} ms |")
+            continue
+        per_run = epochs * 250 / wall
         print(f"| {name} | {wall:.2f} s | {per_run:,.0f} ex/s | {per_run / pg:.3f} | "
               f"{task * 1e3:.0f} ms |")
 

@@ -21,7 +21,7 @@ there are enough of them for a group to pay (``compute.nn.lanes.min_group``), as
 ``run_training_group`` task: ``compute.nn.train_lanes`` trains them as the SIMD lanes of one
 kernel, each job with its own events, cancel flag, time limit and result (the numbers it would
 get alone). A lane that stops early sends its outcome as an event, so its lane mates go on.
-Measured on 2 cores (session 9), 30 jobs at once were all done 1.2-1.7x sooner that way than one
+Measured on 2 cores (session 9), 30 jobs at once were all done 1.1-1.6x sooner that way than one
 task each, for the canonical example and the Playground's nets alike.
 
 The event loop never blocks on SQLite: every write goes, in order, to one database thread.
@@ -73,7 +73,7 @@ EVENT_INTERVALS_S = {"step": 0.1, "epoch": 0.1, "boundary": 0.5}  # at most one 
 GROUP_PACE_LANES = 4
 SEND_EVERY_S = 0.1  # a worker sends a job's events in batches, at most one message per interval
 # Decision boundaries sent whatever the throttle says, evenly spread over the run, so that a run
-# that trains in 0.1 s still has a boundary to replay every few epochs (~40 kB each).
+# that trains in 0.1 s still has a boundary to replay every few epochs (~20 kB each).
 REPLAY_FRAMES = 12
 KEEPALIVE_S = 15.0
 PROGRESS_KEYS = (
