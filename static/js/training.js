@@ -656,7 +656,8 @@ async function finish(R, d) {
   const acc = (v) => (v == null ? "—" : `${(100 * v).toFixed(1)} %`);
   if (R.status === "succeeded") {
     const secs = res.elapsed_s != null ? ` in ${short(res.elapsed_s)} s` : "";
-    const where = res.backend ? ` (${res.device || "cpu"}, ${res.backend} backend)` : "";
+    const lanes = res.job && res.job.lanes > 1 ? `, one of ${res.job.lanes} queued runs trained together as lanes of one kernel` : "";
+    const where = res.backend ? ` (${res.device || "cpu"}, ${res.backend} backend${lanes})` : "";
     let text = `Done${secs}${where}: test accuracy ${acc(res.test_accuracy)}, train accuracy ${acc(res.train_accuracy)}.`;
     if (res.diverged) text += ` The loss diverged at step ${res.diverged_step}: the learning rate is too large for this network.`;
     if (R.cached) text += " (Replayed: this exact run was already on record; change a seed to train afresh.)";
