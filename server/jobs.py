@@ -874,6 +874,9 @@ class JobService:
         self.parked: deque[Job] = deque()  # CPU jobs waiting for an idle worker thread
         self.inflight = 0  # CPU tasks submitted and not yet done
         self.slots = 0  # the cluster's worker threads (0: unknown, jobs are not held back)
+        # Where lane groups go when the cluster has GPU workers: the others (None: anywhere). A
+        # group on a CUDA worker cannot share a kernel and would train its jobs one by one.
+        self.lane_workers: list[str] | None = None
         self.connect_error: str | None = None
         self._ready = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
@@ -1212,6 +1215,10 @@ class JobService:
                     key=KEY_PREFIX + "group-" + jobs[0].id,
                     pure=False,
                     retries=0,
+                    # Not on a GPU worker while another can take it (loose: never stuck if
+                    # those workers leave).
+                    workers=self.lane_workers or None,
+                    allow_other_workers=bool(self.lane_workers),
                 )
                 outs = await future
         except asyncio.CancelledError:
@@ -1385,10 +1392,12 @@ class JobService:
         """The cluster's worker threads, for ``_dispatch`` (0 when it cannot tell)."""
         try:
             info = await asyncio.wait_for(self.client.scheduler.identity(n_workers=-1), 10)
-            workers = info.get("workers", {}).values()
-            self.slots = sum(int(w.get("nthreads") or 0) for w in workers)
+            workers = info.get("workers", {})
+            self.slots = sum(int(w.get("nthreads") or 0) for w in workers.values())
+            gpu = {a for a, w in workers.items() if (w.get("resources") or {}).get("GPU", 0) > 0}
+            self.lane_workers = sorted(set(workers) - gpu) if gpu else None
         except Exception:  # noqa: BLE001 - unknown: jobs are not held back
-            self.slots = 0
+            self.slots, self.lane_workers = 0, None
         self._dispatch()
 
     def _on_cluster_event(self, event: tuple[float, dict]) -> None:
