@@ -20,7 +20,9 @@ the oldest job with up to 15 more waiting jobs of its lane group (``compute.nn.l
 there are enough of them for a group to pay (``compute.nn.lanes.min_group``), as one
 ``run_training_group`` task: ``compute.nn.train_lanes`` trains them as the SIMD lanes of one
 kernel, each job with its own events, cancel flag, time limit and result (the numbers it would
-get alone). A lane that stops early sends its outcome as an event, so its lane mates go on.
+get alone). A lane that stops early sends its outcome as an event, so its lane mates go on. On a
+cluster with GPU workers jobs train one per task: a group that Dask placed (or work stealing
+moved) on a CUDA worker could not share a kernel there and would train its jobs one by one.
 Measured on 2 cores (session 9), 30 jobs at once were all done 1.1-1.6x sooner that way than one
 task each, for the canonical example and the Playground's nets alike.
 
@@ -874,9 +876,9 @@ class JobService:
         self.parked: deque[Job] = deque()  # CPU jobs waiting for an idle worker thread
         self.inflight = 0  # CPU tasks submitted and not yet done
         self.slots = 0  # the cluster's worker threads (0: unknown, jobs are not held back)
-        # Where lane groups go when the cluster has GPU workers: the others (None: anywhere). A
-        # group on a CUDA worker cannot share a kernel and would train its jobs one by one.
-        self.lane_workers: list[str] | None = None
+        # Whether some worker offers a GPU: then jobs train one per task, as a lane group that
+        # lands on a CUDA worker (Dask places it, or steals it) cannot share a kernel there.
+        self.gpu_workers = False
         self.connect_error: str | None = None
         self._ready = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
@@ -1154,7 +1156,8 @@ class JobService:
             if head.status != "queued":
                 continue
             group = [head]
-            ask = self.parked and self.settings.lane_groups  # alone: no need to ask
+            # alone, or a cluster with GPU workers (see gpu_workers): no need to ask
+            ask = self.parked and self.settings.lane_groups and not self.gpu_workers
             key = self._lane_key(head) if ask else None
             if key is not None:
                 mates = [j for j in self.parked
@@ -1215,10 +1218,6 @@ class JobService:
                     key=KEY_PREFIX + "group-" + jobs[0].id,
                     pure=False,
                     retries=0,
-                    # Not on a GPU worker while another can take it (loose: never stuck if
-                    # those workers leave).
-                    workers=self.lane_workers or None,
-                    allow_other_workers=bool(self.lane_workers),
                 )
                 outs = await future
         except asyncio.CancelledError:
@@ -1392,12 +1391,11 @@ class JobService:
         """The cluster's worker threads, for ``_dispatch`` (0 when it cannot tell)."""
         try:
             info = await asyncio.wait_for(self.client.scheduler.identity(n_workers=-1), 10)
-            workers = info.get("workers", {})
-            self.slots = sum(int(w.get("nthreads") or 0) for w in workers.values())
-            gpu = {a for a, w in workers.items() if (w.get("resources") or {}).get("GPU", 0) > 0}
-            self.lane_workers = sorted(set(workers) - gpu) if gpu else None
+            workers = info.get("workers", {}).values()
+            self.slots = sum(int(w.get("nthreads") or 0) for w in workers)
+            self.gpu_workers = any((w.get("resources") or {}).get("GPU", 0) > 0 for w in workers)
         except Exception:  # noqa: BLE001 - unknown: jobs are not held back
-            self.slots, self.lane_workers = 0, None
+            self.slots = 0
         self._dispatch()
 
     def _on_cluster_event(self, event: tuple[float, dict]) -> None:
