@@ -663,21 +663,24 @@ def test_event_encoding_writes_tensors_as_numbers():
     assert isinstance(out["c"][0], str) and out["obj"].startswith("<object")
 
 
+class _Lazy:
+    """A lazy event (as compute's ``LazyEpoch``) that takes a moment to resolve."""
+
+    def __init__(self, i, seconds=0.001):
+        self.i, self.seconds = i, seconds
+
+    def resolve(self):
+        time.sleep(self.seconds)
+        return {"i": self.i}
+
+
 def test_encoder_posts_in_order_and_close_raises_its_failure():
     from server.jobs import _Encoder
-
-    class Lazy:
-        def __init__(self, i):
-            self.i = i
-
-        def resolve(self):
-            time.sleep(0.001)
-            return {"i": self.i}
 
     posted = []
     enc = _Encoder(lambda kind, data: posted.append((kind, json.loads(data))))
     for i in range(20):
-        enc("epoch", Lazy(i) if i % 2 else {"i": i})
+        enc("epoch", _Lazy(i) if i % 2 else {"i": i})
     enc.close()
     assert posted == [("epoch", {"i": i}) for i in range(20)]
 
@@ -696,21 +699,13 @@ def test_encoders_share_threads_that_outlive_jobs_and_keep_each_jobs_order():
     # 50-ms job): each job's events stay in order, and a later job reuses an idle thread.
     from server import jobs
 
-    class Slow:
-        def __init__(self, i):
-            self.i = i
-
-        def resolve(self):
-            time.sleep(0.0005)
-            return {"i": self.i}
-
     def run_jobs(n):
         posted = [[] for _ in range(n)]
         encs = [jobs._Encoder(lambda kind, data, k=k: posted[k].append(json.loads(data)["i"]))
                 for k in range(n)]
         for i in range(30):
             for enc in encs:
-                enc("epoch", Slow(i))
+                enc("epoch", _Lazy(i, 0.0005))
         for enc in encs:
             enc.close()
         assert posted == [list(range(30))] * n
