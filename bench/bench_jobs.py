@@ -114,7 +114,7 @@ def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
 PLAYGROUND = {name: (HIDDEN[name], rate) for name, rate in PG_RATES.items()}
 
 
-def playground_jobs(c: TestClient, n: int, epochs: int) -> None:
+def burst_jobs(c: TestClient, n: int, epochs: int) -> None:
     """``n`` jobs submitted at once (no streams read), per Playground net and for the canonical
     example: each run's examples over the wall time until all are done, against the
     Playground's examples/s."""
@@ -182,7 +182,7 @@ def main() -> None:
             runs.append(one_job(c, {**config, "seed": 2000 + i}))
         conc = {n: concurrent(c, config, n) for n in args.concurrency}
         if args.playground:
-            playground_jobs(c, args.playground, args.epochs)
+            burst_jobs(c, args.playground, args.epochs)
 
     def med(xs: list[tuple[float, float]], i: int) -> float:
         return statistics.median(x[i] for x in xs)

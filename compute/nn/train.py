@@ -700,8 +700,9 @@ class _LeanReporter:
         # draws no boundary, the chunk's other such epochs are skipped unasked (Callbacks.wants):
         # then only boundary epochs and the chunk's last row are visited, so a tiny net's
         # thousands of epochs cost no Python loop each (16 lanes x 2000 epochs: ~0.2 s).
-        every = config.boundary_every if self.grid is not None else 0
-        declined = cb.on_epoch is None  # nothing to report: visit the last row only (steps)
+        reporting = cb.on_epoch is not None
+        every = config.boundary_every if reporting and self.grid is not None else 0
+        declined = not reporting  # nothing to report: visit the last row only (steps)
         i = 0
         while i < n_rows:
             e = e_first + i
@@ -709,14 +710,14 @@ class _LeanReporter:
             if cb.on_step is not None:
                 self._steps_until(epoch * spe, g, step_loss)
             last = epoch == config.epochs or epoch * spe == self.diverged_step
-            want_boundary = self.grid is not None and _want_boundary(run.data, epoch, last, config)
-            wanted = cb.on_epoch is not None and (
+            want_boundary = _want_boundary(run.data, epoch, last, config)
+            wanted = reporting and (
                 wants is None or last or (want_boundary or not declined) and wants("epoch", epoch))
             if not wanted and not want_boundary:
                 declined = True
             if declined:  # on to the next boundary epoch, or the last row
                 nxt = n_rows - 1 if i < n_rows - 1 else n_rows
-                if every and cb.on_epoch is not None:
+                if every:  # the next multiple of boundary_every (_want_boundary's rule)
                     nxt = min(nxt, (epoch // every + 1) * every - 1 - e_first)
             else:
                 nxt = i + 1
