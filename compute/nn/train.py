@@ -280,61 +280,45 @@ def probabilities(z: np.ndarray, loss: str) -> np.ndarray:
     return _frames.probabilities(z, loss != "cross_entropy")
 
 
-def _edges(bins: int, lo: float, hi: float) -> np.ndarray:
-    """``np.linspace(lo, hi, bins + 1)``, by its own arithmetic, without its overhead."""
-    edges = np.arange(bins + 1, dtype=np.float64)
-    edges *= (hi - lo) / bins
-    edges += lo
-    edges[-1] = hi
-    return edges
-
-
-def histogram(x: np.ndarray, bins: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """``np.histogram(x, bins, range=(lo, hi))`` for 1-D float ``x``, the same counts and edges
-    by numpy's own equal-width method (scale to a bin index, then fix values that rounding put
-    one bin off, the last bin closed), in one numba pass (``_frames.hist_counts``): ~2 µs
-    against ~170 µs, and a job's progress frames compute a few per epoch (tested equal)."""
-    edges = _edges(bins, lo, hi)
-    return _frames.hist_counts(np.ascontiguousarray(x.ravel()), edges, lo, hi), edges
-
-
-def _norm(x: np.ndarray) -> float | None:
-    """``np.linalg.norm(x)`` (the same dot product, in ``x``'s dtype) as a JSON number."""
-    x = x.ravel()
-    return _f(np.sqrt(x.dot(x)))
-
-
 def layer_stats(named: list[tuple[str, np.ndarray, np.ndarray | None]], bins: int) -> list[dict[str, Any]]:
+    """Per weight layer ``(name, W, dL/dW or None)``: its shape, Frobenius norms and a histogram
+    of ``W`` over ``[-max|W|, max|W|]`` (``np.histogram``'s counts and edges), one numba call
+    per layer (``_frames.layer_summary``; non-finite weights as ``np.nan_to_num``)."""
     out = []
     for name, w, g in named:
-        w = np.asarray(w, dtype=np.float64)
-        flat = w.ravel()
-        m = float(np.abs(flat).max()) if w.size else 0.0
-        if not math.isfinite(m):  # NaN or inf weights: count the finite ones
-            flat = np.nan_to_num(flat)
-        m = m if m > 0 and math.isfinite(m) else 1.0
-        counts, edges = histogram(flat, bins, -m, m)
-        out.append({"name": name, "shape": list(w.shape), "weight_norm": _norm(flat),
-                    "grad_norm": _norm(np.asarray(g)) if g is not None else None,
+        w = np.asarray(w)
+        flat = np.ascontiguousarray(w).reshape(-1)
+        has_grad = g is not None
+        gflat = np.ascontiguousarray(g).reshape(-1) if has_grad else flat
+        if w.dtype not in (np.float32, np.float64):
+            flat = flat.astype(np.float64)
+        if gflat.dtype != flat.dtype:
+            gflat = gflat.astype(flat.dtype)
+        counts, edges, wsq, gsq = _frames.layer_summary(flat, gflat, has_grad, bins)
+        out.append({"name": name, "shape": list(w.shape), "weight_norm": _f(math.sqrt(wsq)),
+                    "grad_norm": _f(math.sqrt(gsq)) if has_grad else None,
                     "hist": {"counts": counts.tolist(), "edges": edges.tolist()}})
     return out
 
 
 def output_summary(p: np.ndarray) -> dict[str, Any]:
-    conf, ent = _frames.confidence(np.ascontiguousarray(p, dtype=np.float64))
-    mean_conf = conf.mean()
-    counts, edges = histogram(conf if math.isfinite(mean_conf) else np.nan_to_num(conf),
-                              CONFIDENCE_BINS, 0.0, 1.0)
-    return {"mean_confidence": _f(mean_conf), "mean_entropy": _f(ent.mean()),
+    mean_conf, mean_ent, counts, edges = _frames.confidence_summary(
+        np.ascontiguousarray(p, dtype=np.float64), CONFIDENCE_BINS)
+    return {"mean_confidence": _f(mean_conf), "mean_entropy": _f(mean_ent),
             "confidence_hist": {"counts": counts.tolist(), "edges": edges.tolist()}}
 
 
-def boundary_payload(xs: np.ndarray, ys: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+def boundary_payload(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, loss: str) -> dict[str, Any]:
+    """The decision boundary over the grid ``xs x ys`` from its logits ``z (G*G, k)``: P(class 1)
+    for two classes (``_frames.prob_grid``: probabilities and rounding in one call), else the
+    predicted class and its probability."""
     G = xs.shape[0]
     d: dict[str, Any] = {"x": np.round(xs, 4).tolist(), "y": np.round(ys, 4).tolist()}
-    if p.shape[1] == 2:
-        d.update(kind="prob", z=np.round(p[:, 1].reshape(G, G), 4).tolist())
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    if z.shape[1] <= 2:
+        d.update(kind="prob", z=_frames.prob_grid(z, loss != "cross_entropy", G).tolist())
     else:
+        p = probabilities(z, loss)
         d.update(kind="class", z=p.argmax(axis=1).reshape(G, G).tolist(),
                  confidence=np.round(_rowwise(np.maximum, p).reshape(G, G), 4).tolist())
     return d
@@ -617,7 +601,7 @@ def _train_torch(config: TrainConfig, data: Dataset, model: torch.nn.Module, dev
                          for nm, m in weight_layers(model)]
                 boundary = None
                 if grid is not None and _want_boundary(data, epoch, last, config):
-                    boundary = boundary_payload(grid[0], grid[1], probabilities(logits(G), config.loss))
+                    boundary = boundary_payload(grid[0], grid[1], logits(G), config.loss)
                 cb.on_epoch(EpochInfo(epoch, step, ep_loss, tr_loss, te_loss, tr_acc, te_acc, lr,
                                       time.perf_counter() - t_start,
                                       layer_stats(named, config.hist_bins),
@@ -736,8 +720,7 @@ class _LeanReporter:
                     boundary = None
                     if want_boundary:
                         zg, _, _ = run.logits(self.grid_T, self.ebufs, theta)
-                        boundary = boundary_payload(self.grid[0], self.grid[1],
-                                                    probabilities(zg, config.loss))
+                        boundary = boundary_payload(self.grid[0], self.grid[1], zg, config.loss)
                     z_te, _, _ = run.logits(run.XteT, self.ebufs, theta)
                     return {"layers": layer_stats(named, config.hist_bins),
                             "outputs": output_summary(probabilities(z_te, config.loss)),

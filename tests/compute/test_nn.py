@@ -872,7 +872,7 @@ def test_shuffles_drawn_in_blocks_equal_one_permutation_per_epoch():
 
 
 def test_histogram_equals_numpys():
-    from compute.nn.train import histogram
+    from compute.nn._frames import hist_counts, hist_edges
 
     rng = np.random.default_rng(0)
     cases = [rng.normal(size=1000), rng.uniform(-1, 1, 7), np.linspace(-2, 2, 41),
@@ -880,9 +880,44 @@ def test_histogram_equals_numpys():
              rng.normal(size=300).astype(np.float32).astype(float)]
     for x in cases:
         for bins, lo, hi in ((20, -2.0, 2.0), (10, 0.0, 1.0), (7, -0.3, 0.9), (1, -1.0, 1.0)):
-            counts, edges = histogram(x, bins, lo, hi)
+            edges = hist_edges(bins, lo, hi)
+            counts = hist_counts(x, edges, lo, hi)
             want_c, want_e = np.histogram(x, bins=bins, range=(lo, hi))
             assert counts.tolist() == want_c.tolist() and np.array_equal(edges, want_e)
+
+
+def test_layer_stats_follow_numpy():
+    """A frame's per-layer statistics (one numba call per layer) against numpy's formulas:
+    np.histogram over [-max|W|, max|W|] (NaN/inf weights as np.nan_to_num, range [-1, 1]),
+    Frobenius norms, float32 and float64, matrices and conv kernels."""
+    from compute.nn.train import layer_stats
+
+    rng = np.random.default_rng(3)
+    w64 = rng.normal(size=(8, 5))
+    bad = w64.copy()
+    bad[0, 0], bad[1, 1], bad[2, 2] = np.nan, np.inf, -np.inf
+    cases = [("a", w64, rng.normal(size=(8, 5))),
+             ("b", w64.astype(np.float32), rng.normal(size=(8, 5)).astype(np.float32)),
+             ("conv", rng.normal(size=(4, 1, 3, 3)).astype(np.float32), None),
+             ("zero", np.zeros((3, 2)), np.zeros((3, 2))),
+             ("bad", bad, np.full((8, 5), 2.0))]
+    for bins in (20, 7):
+        got = layer_stats(cases, bins)
+        for (name, w, g), s in zip(cases, got, strict=True):
+            flat = np.asarray(w, np.float64).ravel()
+            m = np.abs(flat).max()
+            if not np.isfinite(m):
+                flat, m = np.nan_to_num(flat), 1.0
+            m = m if m > 0 else 1.0
+            counts, edges = np.histogram(flat, bins, range=(-m, m))
+            assert s["name"] == name and s["shape"] == list(w.shape)
+            assert s["hist"]["counts"] == counts.tolist() and s["hist"]["edges"] == edges.tolist()
+            with np.errstate(over="ignore"):  # nan_to_num's largest floats
+                norm = np.linalg.norm(flat)
+            assert s["weight_norm"] == (pytest.approx(norm, rel=1e-14) if np.isfinite(norm) else None)
+            want_g = None if g is None else pytest.approx(np.linalg.norm(g.astype(np.float64)), rel=1e-14)
+            assert s["grad_norm"] == want_g
+    assert got[4]["weight_norm"] is None  # the largest floats squared
 
 
 def test_frame_probabilities_and_confidence_follow_numpy():
@@ -910,6 +945,22 @@ def test_frame_probabilities_and_confidence_follow_numpy():
         assert s["mean_confidence"] == pytest.approx(conf.mean(), rel=1e-13)
         assert s["mean_entropy"] == pytest.approx(ent.mean(), rel=1e-12)
         assert s["confidence_hist"]["counts"] == np.histogram(conf, 10, (0, 1))[0].tolist()
+
+
+def test_boundary_grid_rounds_numpys_probabilities():
+    """A frame's decision boundary (_frames.prob_grid: two logits' softmax with one exp a row)
+    equals numpy's rounding of the softmax / squared-error probabilities, NaN and inf included."""
+    from compute.nn import _frames
+
+    rng = np.random.default_rng(2)
+    G = 60
+    for k, mse in ((2, False), (1, True), (2, True)):
+        for scale in (0.01, 1.0, 40.0, 800.0):
+            z = rng.normal(scale=scale, size=(G * G, k))
+            z[0], z[1, 0], z[2], z[3, -1] = np.nan, np.inf, 0.0, -np.inf
+            with np.errstate(all="ignore"):
+                want = np.round(_frames.probabilities(z, mse)[:, 1].reshape(G, G), 4)
+            assert np.array_equal(_frames.prob_grid(z, mse, G), want, equal_nan=True)
 
 
 def test_models_of_one_shape_are_independent_copies():
