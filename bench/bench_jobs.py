@@ -10,7 +10,8 @@ Prints a markdown table of
 - with ``--playground N``: N jobs at once on each of TensorFlow Playground's configurations
   (per run examples/s against the Playground's, as bench_training.py's table) and on the
   canonical example, submitted together with no stream read (the N concurrent jobs above each
-  follow their SSE stream, as a class's browsers would).
+  follow their SSE stream, as a class's browsers would); then the same burst with the jobs'
+  progress events off, which shows what the progress frames cost.
 
     python bench/bench_jobs.py [--epochs 1000] [--concurrency 1 2 4] [--workers 1] [--threads 2]
                                [--playground 30]
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -114,36 +116,62 @@ def concurrent(c: TestClient, config: dict, n: int) -> tuple[float, float]:
 PLAYGROUND = {name: (HIDDEN[name], rate) for name, rate in PG_RATES.items()}
 
 
+def _progress(on: bool) -> None:
+    """In a worker (``client.run``): jobs report their progress (the default) or send no step
+    or epoch events at all (``--playground``'s comparison of what progress costs)."""
+    from compute.nn.train import Callbacks
+    from server import jobs
+
+    if not hasattr(jobs, "_bench_callbacks"):
+        jobs._bench_callbacks = jobs._job_callbacks
+    jobs._job_callbacks = jobs._bench_callbacks if on else (lambda tc, emit: Callbacks())
+
+
+def _burst(c: TestClient, config: Callable[[int], dict], n: int) -> tuple[float, list[dict]]:
+    svc = c.app.state.jobs
+    t0 = time.perf_counter()
+    ids = []
+    for i in range(n):
+        r = c.post("/api/v1/jobs", json={"config": config(i), "fresh": True})
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    while any(i in svc.active for i in ids):
+        time.sleep(0.01)
+    wall = time.perf_counter() - t0
+    jobs = [c.get(f"/api/v1/jobs/{i}").json() for i in ids]
+    assert all(j["status"] == "succeeded" for j in jobs), [j["error"] for j in jobs]
+    return wall, jobs
+
+
 def burst_jobs(c: TestClient, n: int, epochs: int) -> None:
     """``n`` jobs submitted at once (no streams read), per Playground net and for the canonical
     example: each run's examples over the wall time until all are done, against the
-    Playground's examples/s."""
-    svc = c.app.state.jobs
+    Playground's examples/s; then the same burst with the jobs' progress events off (the
+    worker's callbacks replaced), to show what a class's progress frames cost."""
+    client = c.app.state.jobs.client
     print(f"\n### {n} jobs at once ({epochs} epochs), submitted together, all done\n")
-    print("| net | all done | per run | x Playground | one job's Dask task (median) |")
-    print("|---|---:|---:|---:|---:|")
+    print("| net | all done | per run | x Playground | one job's Dask task (median) | "
+          "progress off: all done, x Playground |")
+    print("|---|---:|---:|---:|---:|---:|")
     nets = {**PLAYGROUND, "canonical moons 16-16": (None, None)}
     for name, (hidden, pg) in nets.items():
-        t0 = time.perf_counter()
-        ids = []
-        for i in range(n):
-            config = (playground_config(hidden, epochs, 100 + i) if hidden is not None
-                      else {**EXAMPLE_CONFIG, "epochs": epochs, "seed": 100 + i})
-            r = c.post("/api/v1/jobs", json={"config": config, "fresh": True})
-            assert r.status_code == 202, r.text
-            ids.append(r.json()["id"])
-        while any(i in svc.active for i in ids):
-            time.sleep(0.01)
-        wall = time.perf_counter() - t0
-        jobs = [c.get(f"/api/v1/jobs/{i}").json() for i in ids]
-        assert all(j["status"] == "succeeded" for j in jobs), [j["error"] for j in jobs]
+        def config(i: int, seed0: int = 100, hidden: list[int] | None = hidden) -> dict:
+            return (playground_config(hidden, epochs, seed0 + i) if hidden is not None
+                    else {**EXAMPLE_CONFIG, "epochs": epochs, "seed": seed0 + i})
+
+        wall, jobs = _burst(c, config, n)
+        c.portal.call(client.run, _progress, False)
+        try:
+            off, _ = _burst(c, lambda i: config(i, 500), n)
+        finally:
+            c.portal.call(client.run, _progress, True)
         task = statistics.median(j["result"]["job"]["elapsed_s"] for j in jobs)
         if pg is None:
-            print(f"| {name} | {wall:.2f} s | | | {task * 1e3:.0f} ms |")
+            print(f"| {name} | {wall:.2f} s | | | {task * 1e3:.0f} ms | {off:.2f} s |")
             continue
         per_run = epochs * 250 / wall
         print(f"| {name} | {wall:.2f} s | {per_run:,.0f} ex/s | {per_run / pg:.3f} | "
-              f"{task * 1e3:.0f} ms |")
+              f"{task * 1e3:.0f} ms | {off:.2f} s, {epochs * 250 / off / pg:.3f} |")
 
 
 def main() -> None:
