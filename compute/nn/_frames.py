@@ -55,6 +55,17 @@ def hist_edges(bins, lo, hi):
     return edges
 
 
+_BIG = 1.7976931348623157e308  # the largest float64
+
+
+@njit(**{**_JIT, "inline": "always"})
+def _nan_to_num(v):
+    """``np.nan_to_num`` of one float: NaN 0, +-inf the largest float."""
+    if v != v:
+        return 0.0
+    return min(max(v, -_BIG), _BIG)
+
+
 @njit(**_JIT)
 def layer_summary(w, g, has_grad, bins):
     """One weight layer's frame statistics from its flat weights ``w`` and gradient ``g``:
@@ -67,7 +78,7 @@ def layer_summary(w, g, has_grad, bins):
     finite = True
     for i in range(n):
         v = abs(np.float64(w[i]))
-        if not v <= 1.7976931348623157e308:  # NaN or inf
+        if not v <= _BIG:  # NaN or inf
             finite = False
         elif v > m:
             m = v
@@ -76,12 +87,7 @@ def layer_summary(w, g, has_grad, bins):
     for i in range(n):
         v = np.float64(w[i])
         if not finite:
-            if v != v:
-                v = 0.0
-            elif v > 1.7976931348623157e308:
-                v = 1.7976931348623157e308
-            elif v < -1.7976931348623157e308:
-                v = -1.7976931348623157e308
+            v = _nan_to_num(v)
         x[i] = v
         wsq += v * v
     if not finite or m == 0.0:
@@ -195,13 +201,7 @@ def confidence_summary(p, bins):
     mean_ent = se / n if n > 0 else np.nan
     if not math.isfinite(mean_conf):
         for r in range(n):
-            v = conf[r]
-            if v != v:
-                conf[r] = 0.0
-            elif v > 1.7976931348623157e308:
-                conf[r] = 1.7976931348623157e308
-            elif v < -1.7976931348623157e308:
-                conf[r] = -1.7976931348623157e308
+            conf[r] = _nan_to_num(conf[r])
     edges = hist_edges(bins, 0.0, 1.0)
     return mean_conf, mean_ent, hist_counts(conf, edges, 0.0, 1.0), edges
 

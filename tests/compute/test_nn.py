@@ -945,6 +945,13 @@ def test_frame_probabilities_and_confidence_follow_numpy():
         assert s["mean_confidence"] == pytest.approx(conf.mean(), rel=1e-13)
         assert s["mean_entropy"] == pytest.approx(ent.mean(), rel=1e-12)
         assert s["confidence_hist"]["counts"] == np.histogram(conf, 10, (0, 1))[0].tolist()
+    # a diverged run's NaN outputs: no mean, and NaN counted as 0 (np.nan_to_num)
+    p = probabilities(rng.normal(size=(50, 3)), "cross_entropy")
+    p[:7] = np.nan
+    s = output_summary(p)
+    assert s["mean_confidence"] is None and s["mean_entropy"] is None
+    want = np.histogram(np.nan_to_num(p.max(axis=1)), 10, (0, 1))
+    assert s["confidence_hist"] == {"counts": want[0].tolist(), "edges": want[1].tolist()}
 
 
 def test_boundary_grid_rounds_numpys_probabilities():
