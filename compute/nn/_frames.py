@@ -143,17 +143,14 @@ def prob_grid(z, mse, G):
     (G*G, k)``, in one call (numpy's rounding: times 10^4, ``rint``, divided by 10^4). Two
     logits' softmax takes one ``exp`` a row: the larger logit's is ``exp(0) = 1``, so
     ``e1 / (e0 + e1)`` is ``1 / (exp(z0 - z1) + 1)`` or ``e / (1 + e)``, the same numbers."""
-    n, k = z.shape
-    out = np.empty((G, G))
-    if mse or k != 2:
-        p = probabilities(z, mse)
-        for i in range(G):
-            for j in range(G):
-                out[i, j] = np.rint(p[i * G + j, 1] * 10000.0) / 10000.0
-        return out
-    for i in range(G):
-        for j in range(G):
-            r = i * G + j
+    k = z.shape[1]
+    general = mse or k != 2
+    p = probabilities(z, mse) if general else np.empty((0, 2))
+    out = np.empty(G * G)
+    for r in range(G * G):
+        if general:
+            q = p[r, 1]
+        else:
             z0, z1 = z[r, 0], z[r, 1]
             if not (math.isfinite(z0) and math.isfinite(z1)):  # NaN, inf: as the softmax
                 q = probabilities(z[r:r + 1], False)[0, 1]
@@ -162,8 +159,8 @@ def prob_grid(z, mse, G):
             else:
                 e = math.exp(z1 - z0)
                 q = e / (1.0 + e)
-            out[i, j] = np.rint(q * 10000.0) / 10000.0
-    return out
+        out[r] = np.rint(q * 10000.0) / 10000.0
+    return out.reshape(G, G)
 
 
 @njit(**_JIT)
